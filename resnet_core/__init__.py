@@ -1,0 +1,18 @@
+"""resnet_core: build, measure and draw residual networks. Imports torch, never streamlit."""
+
+from resnet_core.model import BasicBlock, Bottleneck, ResidualBlock, ResNet, build
+from resnet_core.spec import FIELD_HELP, PRESETS, ResNetSpec, default_input_size, describe, preset
+
+__all__ = [
+    "FIELD_HELP",
+    "PRESETS",
+    "BasicBlock",
+    "Bottleneck",
+    "ResNet",
+    "ResNetSpec",
+    "ResidualBlock",
+    "build",
+    "default_input_size",
+    "describe",
+    "preset",
+]
