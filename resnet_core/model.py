@@ -240,6 +240,7 @@ class ResNet(nn.Module):
         self.final_bn: nn.Module = nn.BatchNorm2d(in_channels) if spec.preact else nn.Identity()
         self.final_relu: nn.Module = nn.ReLU(inplace=True) if spec.preact else nn.Identity()
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.flatten = nn.Flatten(1)  # torchvision calls torch.flatten; a module keeps the trace complete
         self.fc = nn.Linear(in_channels, spec.num_classes)
 
         # torchvision's initialisation (He et al. 2015b for convs; BN as identity).
@@ -263,7 +264,7 @@ class ResNet(nn.Module):
             x = stage(x)
         x = self.final_relu(self.final_bn(x))
         x = self.avgpool(x)  # (N, C, 1, 1)
-        return self.fc(torch.flatten(x, 1))  # (N, num_classes)
+        return self.fc(self.flatten(x))  # (N, C) → (N, num_classes)
 
 
 def build(spec: ResNetSpec, device: str | torch.device = "cpu") -> ResNet:
