@@ -243,6 +243,8 @@ class ResNet(nn.Module):
         self.flatten = nn.Flatten(1)  # torchvision calls torch.flatten; a module keeps the trace complete
         self.fc = nn.Linear(in_channels, spec.num_classes)
 
+        if self.fc.weight.is_meta:
+            return  # a meta model holds no values to initialise (and meta init ops are slow)
         # torchvision's initialisation (He et al. 2015b for convs; BN as identity).
         for m in self.modules():
             if isinstance(m, nn.Conv2d):

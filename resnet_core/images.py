@@ -1,0 +1,205 @@
+"""Images in, tensors out: loading (PNG, JPEG, WebP), colour conversion, ImageNet preprocessing.
+
+The preprocessing is torchvision's evaluation transform for its ImageNet weights, written out so each
+step can be shown: resize the shorter side (bilinear, antialiased), centre-crop, scale to [0, 1],
+normalise with ImageNet's per-channel mean and standard deviation.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+from torch import Tensor
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+SAMPLES_DIR = ASSETS / "samples"
+CLASSES_PATH = ASSETS / "imagenet_classes.json"
+
+ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP")
+#: ImageNet's per-channel statistics (RGB), as torchvision's transforms use them.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+MAX_PIXELS = 40_000_000  # a 40-megapixel photo is fine; a decompression bomb is not
+
+
+class ImageError(ValueError):
+    """An image that cannot be used; the message says what was wrong and what is allowed."""
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    image: Image.Image  # RGB
+    format: str
+    original_mode: str
+    notes: tuple[str, ...]  # each conversion made, in words
+
+
+def load_image(source: bytes | str | os.PathLike) -> LoadedImage:
+    """Open a PNG, JPEG or WebP and convert it to RGB (grayscale, palette, alpha and CMYK included)."""
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    if not data:
+        raise ImageError("the file is empty; upload a PNG, JPEG or WebP image")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            fmt = probe.format or "unknown"
+            if fmt not in ALLOWED_FORMATS:
+                raise ImageError(f"{fmt} images are not supported; upload a PNG, JPEG or WebP image")
+            if probe.width * probe.height > MAX_PIXELS:
+                raise ImageError(
+                    f"the image is {probe.width}×{probe.height} pixels; at most {MAX_PIXELS // 1_000_000} megapixels"
+                )
+            img = probe.copy()  # decodes now, inside the guard
+    except ImageError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, ValueError) as e:
+        raise ImageError(f"this is not a readable image ({e}); upload a PNG, JPEG or WebP image") from None
+
+    notes: list[str] = []
+    mode = img.mode
+    if img.getexif().get(0x0112, 1) not in (1, None):  # EXIF Orientation
+        img = ImageOps.exif_transpose(img)
+        notes.append("turned upright as its EXIF orientation asks")
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+        notes.append("palette colours expanded")
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "RGBa"):
+        background = Image.new("RGB", img.size, (255, 255, 255))
+        background.paste(img.convert("RGBA"), mask=img.convert("RGBA").getchannel("A"))
+        img = background
+        notes.append("transparency composited onto white")
+    if img.mode == "CMYK":
+        img = img.convert("RGB")
+        notes.append("CMYK converted to RGB")
+    elif img.mode in ("L", "1", "I", "I;16", "F"):
+        if img.mode in ("I", "I;16", "F"):
+            arr = np.asarray(img, dtype=np.float64)
+            lo, hi = float(arr.min()), float(arr.max())
+            arr = (arr - lo) / (hi - lo or 1) * 255
+            img = Image.fromarray(arr.astype(np.uint8), "L")
+            notes.append(f"{mode} intensities rescaled to 8 bits")
+        img = img.convert("RGB")
+        notes.append("grayscale copied into the three RGB channels")
+    elif img.mode != "RGB":
+        img = img.convert("RGB")
+        notes.append(f"{mode} converted to RGB")
+    return LoadedImage(img, fmt, mode, tuple(notes))
+
+
+@dataclass(frozen=True)
+class PreprocessStep:
+    name: str
+    description: str
+    shape: tuple[int, ...]
+    image: Image.Image | None  # what it looks like, where it still is a picture
+    values: tuple[float, float] | None = None  # (min, max) once it is numbers
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    steps: tuple[PreprocessStep, ...]
+    tensor: Tensor  # (1, 3, crop, crop) float32
+
+
+def center_crop_box(width: int, height: int, crop: int) -> tuple[int, int, int, int]:
+    """torchvision's centre crop: offsets int(round((size − crop) / 2))."""
+    left = int(round((width - crop) / 2.0))
+    top = int(round((height - crop) / 2.0))
+    return left, top, left + crop, top + crop
+
+
+def preprocess(
+    image: Image.Image,
+    resize: int = 256,
+    crop: int = 224,
+    mean: tuple[float, float, float] = IMAGENET_MEAN,
+    std: tuple[float, float, float] = IMAGENET_STD,
+) -> Preprocessed:
+    """ImageNet evaluation preprocessing, returning every intermediate step as data."""
+    if not 1 <= crop <= resize <= 4096:
+        raise ImageError(f"resize={resize}, crop={crop}: need 1 ≤ crop ≤ resize ≤ 4096")
+    img = image.convert("RGB")
+    w, h = img.size
+    steps = [PreprocessStep("input", f"RGB image, {w}×{h} (W×H)", (h, w, 3), img)]
+
+    # Shorter side to `resize`, aspect kept (torchvision: the long side is int(resize · long / short)).
+    if w <= h:
+        nw, nh = resize, int(resize * h / w)
+    else:
+        nw, nh = int(resize * w / h), resize
+    resized = img.resize((nw, nh), Image.Resampling.BILINEAR)
+    steps.append(PreprocessStep("resize", f"shorter side to {resize} px, bilinear: {nw}×{nh}", (nh, nw, 3), resized))
+
+    if nw < crop or nh < crop:  # cannot happen with crop ≤ resize, kept for clarity
+        raise ImageError(f"image {nw}×{nh} is smaller than the crop {crop}")
+    cropped = resized.crop(center_crop_box(nw, nh, crop))
+    steps.append(PreprocessStep("center crop", f"the central {crop}×{crop} pixels", (crop, crop, 3), cropped))
+
+    arr = np.asarray(cropped, dtype=np.float32) / 255.0  # (H, W, 3) in [0, 1]
+    t = torch.from_numpy(arr).permute(2, 0, 1).contiguous()  # (3, H, W)
+    steps.append(
+        PreprocessStep(
+            "to tensor",
+            "channels first, bytes 0…255 scaled to 0…1",
+            tuple(t.shape),
+            None,
+            (float(t.min()), float(t.max())),
+        )
+    )
+    m = torch.tensor(mean).view(3, 1, 1)
+    s = torch.tensor(std).view(3, 1, 1)
+    t = (t - m) / s
+    steps.append(
+        PreprocessStep(
+            "normalize",
+            f"(x − mean) / std per channel, mean {mean}, std {std}",
+            (1, *t.shape),
+            None,
+            (float(t.min()), float(t.max())),
+        )
+    )
+    return Preprocessed(tuple(steps), t.unsqueeze(0))
+
+
+@lru_cache(maxsize=1)
+def class_names(path: Path = CLASSES_PATH) -> tuple[str, ...]:
+    names = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(names, list) or len(names) != 1000:
+        raise ValueError(f"{path} must hold a list of the 1000 ImageNet class names")
+    return tuple(names)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    rank: int
+    index: int
+    label: str
+    probability: float
+
+
+def top_k(logits: Tensor, k: int = 5, names: tuple[str, ...] | None = None) -> list[Prediction]:
+    """The k most probable classes of one image's logits (softmax), labelled when names are given."""
+    logits = logits.reshape(-1).float()
+    probs = torch.softmax(logits, dim=0)
+    values, indices = probs.topk(min(k, probs.numel()))
+    return [
+        Prediction(
+            rank=r + 1,
+            index=int(i),
+            label=names[int(i)] if names is not None and int(i) < len(names) else f"class {int(i)}",
+            probability=float(p),
+        )
+        for r, (p, i) in enumerate(zip(values, indices, strict=True))
+    ]
+
+
+def sample_images() -> dict[str, Path]:
+    """The shipped sample images by name (see assets/samples/LICENSE.md)."""
+    return {p.stem.replace("_", " "): p for p in sorted(SAMPLES_DIR.glob("*.png"))}

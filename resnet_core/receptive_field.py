@@ -1,0 +1,188 @@
+"""Receptive-field arithmetic, step by step, and a way to measure it.
+
+A unit's field is described by three integers, along one axis:
+
+* ``rf``      — its size in input pixels;
+* ``jump``    — input pixels between neighbouring units of the same map (the product of strides);
+* ``padding`` — output unit 0 sees input pixels ``-padding … -padding + rf - 1``; unit i is
+  shifted by ``i × jump``.
+
+A layer of kernel k, stride s, dilation d and padding p maps (rf, jump, padding) to::
+
+    k_eff    = d·(k − 1) + 1
+    rf'      = rf + (k_eff − 1) · jump
+    jump'    = jump · s
+    padding' = padding + p · jump
+
+(Araujo, Norris & Sim, "Computing Receptive Fields of Convolutional Neural Networks", Distill 2019.)
+Where two paths meet (the residual add), the field is the union of both paths' fields.
+
+``measure_receptive_field`` checks all of this against autograd: with every weight positive, the
+BatchNorms identities, the ReLUs removed and max-pooling replaced by average pooling, a unit's
+input gradient is non-zero exactly on the pixels it sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+from torch import nn
+
+if TYPE_CHECKING:
+    from resnet_core.analysis import Analysis, LayerRecord
+    from resnet_core.spec import ResNetSpec
+
+
+@dataclass(frozen=True)
+class Field:
+    rf: int
+    jump: int
+    padding: int
+
+    @staticmethod
+    def input() -> Field:
+        return Field(rf=1, jump=1, padding=0)
+
+    def span(self, unit: int = 0) -> tuple[int, int]:
+        """First and last input pixel (inclusive, may lie outside the image) seen by output ``unit``."""
+        start = -self.padding + unit * self.jump
+        return start, start + self.rf - 1
+
+
+def field_after(f: Field, kernel: int, stride: int, dilation: int = 1, pad: int = 0) -> Field:
+    """The recurrence above, for one layer."""
+    k_eff = dilation * (kernel - 1) + 1
+    return Field(rf=f.rf + (k_eff - 1) * f.jump, jump=f.jump * stride, padding=f.padding + pad * f.jump)
+
+
+def union(fields: list[Field]) -> Field:
+    """Field of a sum of paths: the smallest interval holding every path's interval (equal jumps)."""
+    if len(fields) == 1:
+        return fields[0]
+    jumps = {f.jump for f in fields}
+    if len(jumps) != 1:
+        raise ValueError(f"paths with different jumps {sorted(jumps)} cannot be added")
+    start = min(-f.padding for f in fields)
+    end = max(-f.padding + f.rf - 1 for f in fields)
+    return Field(rf=end - start + 1, jump=fields[0].jump, padding=-start)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One row of the recurrence: a layer that changes the field, and the field after it."""
+
+    name: str
+    kind: str
+    kernel: int
+    stride: int
+    dilation: int
+    pad: int
+    rf: int
+    jump: int
+    padding: int
+    note: str = ""  # e.g. "union with the shortcut (rf 7)"
+
+
+def receptive_field_steps(analysis: Analysis, layer: str) -> list[Step]:
+    """The chain of field-changing steps from the input to ``layer``'s output.
+
+    Walks back through each record's first input (the residual branch at an add), keeps layers
+    with a geometry, and marks additions whose union with the shortcut widened the field.
+    """
+    by_name = {r.name: r for r in analysis.layers}
+    if layer not in by_name:
+        raise KeyError(f"no layer named {layer!r}")
+    chain: list[LayerRecord] = []
+    name = layer
+    while name != "input":
+        record = by_name[name]
+        chain.append(record)
+        name = record.inputs[0]
+    chain.reverse()
+    steps = [Step("input", "image", 1, 1, 1, 0, 1, 1, 0)]
+    for r in chain:
+        if r.kernel is not None:
+            steps.append(Step(r.name, r.kind, r.kernel, r.stride, r.dilation, r.pad, r.rf, r.jump, r.padding))
+        elif r.kind == "ResidualAdd" and (r.rf, r.padding) != (steps[-1].rf, steps[-1].padding):
+            other = by_name[r.inputs[1]] if r.inputs[1] != "input" else None
+            note = f"union with the shortcut (rf {other.rf})" if other else "union with the shortcut"
+            steps.append(Step(r.name, r.kind, 1, 1, 1, 0, r.rf, r.jump, r.padding, note))
+    return steps
+
+
+# -- measuring the field with autograd -----------------------------------------------------------
+
+
+def _linearise(model: nn.Module) -> nn.Module:
+    """Constant positive weights, identity BatchNorm, no ReLU, average instead of max pooling."""
+    for m in list(model.modules()):
+        for child_name, child in list(m.named_children()):
+            if isinstance(child, nn.ReLU):
+                setattr(m, child_name, nn.Identity())
+            elif isinstance(child, nn.MaxPool2d):
+                setattr(
+                    m,
+                    child_name,
+                    nn.AvgPool2d(child.kernel_size, child.stride, child.padding, ceil_mode=child.ceil_mode),
+                )
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.Conv2d):
+                fan_in = m.weight[0].numel()
+                m.weight.fill_(1.0 / fan_in)
+            elif isinstance(m, nn.Linear):
+                m.weight.fill_(1.0 / m.in_features)
+                m.bias.zero_()
+            elif isinstance(m, nn.BatchNorm2d):
+                m.weight.fill_(1.0)
+                m.bias.zero_()
+                m.running_mean.zero_()
+                m.running_var.fill_(1.0)
+                m.eps = 0.0
+    return model.eval()
+
+
+def measure_receptive_field(
+    spec: ResNetSpec,
+    layer: str,
+    input_size: int | tuple[int, int] = 224,
+    unit: tuple[int, int] | None = None,
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Input rows and columns (first, last; clipped to the image) that output ``unit`` of ``layer`` sees.
+
+    ``unit`` is (row, col) in the layer's output map; by default the centre unit.
+    """
+    from resnet_core.analysis import normalize_input_size
+    from resnet_core.model import build
+
+    h, w = normalize_input_size(input_size)
+    model = _linearise(build(spec).double())
+    modules = dict(model.named_modules())
+    if layer not in modules:
+        raise KeyError(f"no layer named {layer!r}")
+    captured: list[torch.Tensor] = []
+    handle = modules[layer].register_forward_hook(lambda m, i, o: captured.append(o))
+    x = torch.ones(1, spec.in_channels, h, w, dtype=torch.float64, requires_grad=True)
+    try:
+        model(x)
+    finally:
+        handle.remove()
+    out = captured[-1]
+    if unit is None:
+        unit = (out.shape[2] // 2, out.shape[3] // 2)
+    out[0, :, unit[0], unit[1]].sum().backward()
+    touched = x.grad[0].abs().sum(dim=0) > 0  # (H, W)
+    rows = torch.nonzero(touched.any(dim=1)).flatten()
+    cols = torch.nonzero(touched.any(dim=0)).flatten()
+    return (int(rows.min()), int(rows.max())), (int(cols.min()), int(cols.max()))
+
+
+def computed_span(
+    record: LayerRecord, unit: tuple[int, int], size: tuple[int, int]
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The analysis's field of ``unit`` in ``record``'s output, clipped to an image of ``size`` (H, W)."""
+    r0, r1 = Field(record.rf, record.jump, record.padding).span(unit[0])
+    c0, c1 = Field(record.rf_w, record.jump_w, record.padding_w).span(unit[1])
+    return (max(r0, 0), min(r1, size[0] - 1)), (max(c0, 0), min(c1, size[1] - 1))

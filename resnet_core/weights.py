@@ -1,0 +1,323 @@
+"""Weights: torchvision's published files (download, cache, hash check), uploads, and fit reports.
+
+Every file is read with ``torch.load(..., weights_only=True)``: the unpickler then only rebuilds
+tensors and plain containers, so a file crafted to run code when unpickled is refused instead.
+
+torchvision names each file ``<arch>-<first hex digits of its sha256>.pth``; the download checks
+the digest against that suffix, exactly as ``torch.hub.download_url_to_file`` does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import re
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import IO, Any
+
+import torch
+from torch import Tensor, nn
+
+from resnet_core.model import build
+from resnet_core.spec import PRESETS, ResNetSpec
+
+CACHE_ENV = "RESNET_EXPLORER_CACHE"
+_TV = "https://download.pytorch.org/models/"
+
+
+class WeightsError(ValueError):
+    """A weight file that cannot be used; the message says why and what would work."""
+
+
+@dataclass(frozen=True)
+class PublishedWeights:
+    """One of torchvision's published ImageNet-1k weight files (``<Arch>_Weights.<tag>``)."""
+
+    preset: str
+    tag: str
+    url: str
+    acc1: float  # torchvision's reported ImageNet-1k top-1 at its evaluation transform
+    resize_size: int  # evaluation transform: resize the shorter side, then centre-crop 224
+    crop_size: int = 224
+
+    @property
+    def filename(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
+
+    @property
+    def sha256_prefix(self) -> str:
+        prefix = hash_prefix_from_name(self.filename)
+        assert prefix is not None, self.filename  # every published name carries one
+        return prefix
+
+    @property
+    def id(self) -> str:
+        return f"{self.preset}.{self.tag}"
+
+
+#: torchvision's weight enums (torchvision/models/resnet.py): URL, top-1, evaluation resize.
+PUBLISHED: tuple[PublishedWeights, ...] = (
+    PublishedWeights("resnet18", "IMAGENET1K_V1", _TV + "resnet18-f37072fd.pth", 69.758, 256),
+    PublishedWeights("resnet34", "IMAGENET1K_V1", _TV + "resnet34-b627a593.pth", 73.314, 256),
+    PublishedWeights("resnet50", "IMAGENET1K_V1", _TV + "resnet50-0676ba61.pth", 76.130, 256),
+    PublishedWeights("resnet50", "IMAGENET1K_V2", _TV + "resnet50-11ad3fa6.pth", 80.858, 232),
+    PublishedWeights("resnet101", "IMAGENET1K_V1", _TV + "resnet101-63fe2227.pth", 77.374, 256),
+    PublishedWeights("resnet101", "IMAGENET1K_V2", _TV + "resnet101-cd907fc2.pth", 81.886, 232),
+    PublishedWeights("resnet152", "IMAGENET1K_V1", _TV + "resnet152-394f9c45.pth", 78.312, 256),
+    PublishedWeights("resnet152", "IMAGENET1K_V2", _TV + "resnet152-f82ba261.pth", 82.284, 232),
+    PublishedWeights("resnext50_32x4d", "IMAGENET1K_V1", _TV + "resnext50_32x4d-7cdf4587.pth", 77.618, 256),
+    PublishedWeights("resnext50_32x4d", "IMAGENET1K_V2", _TV + "resnext50_32x4d-1a0047aa.pth", 81.198, 232),
+    PublishedWeights("resnext101_32x8d", "IMAGENET1K_V1", _TV + "resnext101_32x8d-8ba56ff5.pth", 79.312, 256),
+    PublishedWeights("resnext101_32x8d", "IMAGENET1K_V2", _TV + "resnext101_32x8d-110c445d.pth", 82.834, 232),
+    PublishedWeights("resnext101_64x4d", "IMAGENET1K_V1", _TV + "resnext101_64x4d-173b62eb.pth", 83.246, 232),
+    PublishedWeights("wide_resnet50_2", "IMAGENET1K_V1", _TV + "wide_resnet50_2-95faca4d.pth", 78.468, 256),
+    PublishedWeights("wide_resnet50_2", "IMAGENET1K_V2", _TV + "wide_resnet50_2-9ba9bcbe.pth", 81.602, 232),
+    PublishedWeights("wide_resnet101_2", "IMAGENET1K_V1", _TV + "wide_resnet101_2-32ee1156.pth", 78.848, 256),
+    PublishedWeights("wide_resnet101_2", "IMAGENET1K_V2", _TV + "wide_resnet101_2-d733dc28.pth", 82.510, 232),
+)
+
+
+def published_for(preset: str) -> list[PublishedWeights]:
+    return [w for w in PUBLISHED if w.preset == preset]
+
+
+def published(weights_id: str) -> PublishedWeights:
+    """'resnet50.IMAGENET1K_V2' → its entry, or a WeightsError listing the ids there are."""
+    for w in PUBLISHED:
+        if w.id == weights_id:
+            return w
+    raise WeightsError(f"unknown published weights {weights_id!r}; known: {', '.join(w.id for w in PUBLISHED)}")
+
+
+_HASH_IN_NAME = re.compile(r"-([a-f0-9]{6,64})\.[a-z]+$")
+
+
+def hash_prefix_from_name(filename: str) -> str | None:
+    """'resnet50-11ad3fa6.pth' → '11ad3fa6' (torch.hub's convention), or None."""
+    m = _HASH_IN_NAME.search(filename)
+    return m.group(1) if m else None
+
+
+def cache_dir() -> Path:
+    """``$RESNET_EXPLORER_CACHE`` or ``~/.cache/resnet_explorer``."""
+    env = os.environ.get(CACHE_ENV)
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "resnet_explorer"
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+Progress = Callable[[int, int | None], None]  # (bytes so far, total bytes or None)
+
+
+def download(
+    url: str,
+    directory: Path | None = None,
+    sha256_prefix: str | None = None,
+    progress: Progress | None = None,
+    timeout_s: float = 30.0,
+) -> Path:
+    """The file at ``url`` in the cache, downloaded first if it is not there (or no longer matches).
+
+    ``sha256_prefix`` defaults to the hex suffix of the file name; a file whose digest does not start
+    with it is deleted and a WeightsError raised. Written to a temporary file and renamed, so a
+    broken download never leaves a file that looks complete.
+    """
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme not in ("http", "https"):
+        raise WeightsError(f"url {url!r}: only http:// and https:// URLs can be downloaded")
+    filename = Path(parsed.path).name
+    if not filename:
+        raise WeightsError(f"url {url!r} does not end in a file name")
+    expected = (sha256_prefix or hash_prefix_from_name(filename) or "").lower()
+    directory = cache_dir() if directory is None else Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / filename
+    if target.exists() and (not expected or sha256_of(target).startswith(expected)):
+        if progress is not None:
+            size = target.stat().st_size
+            progress(size, size)
+        return target
+
+    h = hashlib.sha256()
+    fd, tmp_name = tempfile.mkstemp(prefix=filename + ".", suffix=".part", dir=directory)
+    tmp = Path(tmp_name)
+    try:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout_s) as response, os.fdopen(fd, "wb") as out:
+                length = response.headers.get("Content-Length")
+                total = int(length) if length and length.isdigit() else None
+                done = 0
+                if progress is not None:
+                    progress(0, total)
+                while chunk := response.read(1 << 16):
+                    out.write(chunk)
+                    h.update(chunk)
+                    done += len(chunk)
+                    if progress is not None:
+                        progress(done, total)
+        except urllib.error.HTTPError as e:
+            raise WeightsError(f"downloading {url} failed: HTTP {e.code} {e.reason}") from None
+        except (urllib.error.URLError, OSError) as e:
+            reason = getattr(e, "reason", e)
+            raise WeightsError(f"downloading {url} failed: {reason}; check the network or upload the file") from None
+        digest = h.hexdigest()
+        if expected and not digest.startswith(expected):
+            raise WeightsError(
+                f"{filename}: its sha256 is {digest[: max(len(expected), 8)]}…, but the name promises "
+                f"{expected}…; the download is corrupt or not the published file, so it was deleted"
+            )
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return target
+
+
+def download_published(weights: PublishedWeights, progress: Progress | None = None) -> Path:
+    return download(weights.url, sha256_prefix=weights.sha256_prefix, progress=progress)
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def load_state_dict(source: str | os.PathLike | bytes | IO[bytes]) -> dict[str, Tensor]:
+    """A state_dict from a path, bytes or a binary file, read with ``weights_only=True`` on the CPU.
+
+    Accepts the usual wrappers ({"state_dict": …}, {"model": …}) and DataParallel's ``module.``
+    prefix. Anything else raises a WeightsError that says what was found and what is expected.
+    """
+    f: Any = io.BytesIO(source) if isinstance(source, bytes) else source
+    try:
+        obj = torch.load(f, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise WeightsError(
+            "refused to load this file: it is not a plain state_dict of tensors, and loading it would need "
+            f"to run code it contains ({first}). Save weights with torch.save(model.state_dict(), path)."
+        ) from None
+    except FileNotFoundError:
+        raise WeightsError(f"no such weight file: {source}") from None
+    except (RuntimeError, EOFError, ValueError, OSError, KeyError, AttributeError) as e:
+        raise WeightsError(
+            f"this is not a PyTorch weight file torch.load can read ({type(e).__name__}: {str(e)[:200]}); "
+            "expected a .pth/.pt written by torch.save(model.state_dict(), path)"
+        ) from None
+    if isinstance(obj, dict):
+        for wrapper in ("state_dict", "model", "model_state_dict"):
+            if wrapper in obj and isinstance(obj[wrapper], dict):
+                obj = obj[wrapper]
+                break
+    if not isinstance(obj, dict) or not obj:
+        raise WeightsError(
+            f"the file holds {type(obj).__name__}{' (empty)' if not obj else ''}, not a state_dict; "
+            "expected a mapping of parameter names to tensors"
+        )
+    bad = [k for k, v in obj.items() if not isinstance(k, str) or not isinstance(v, Tensor)]
+    if bad:
+        raise WeightsError(f"entries that are not name → tensor: {', '.join(map(repr, bad[:5]))}")
+    if all(k.startswith("module.") for k in obj):
+        obj = {k.removeprefix("module."): v for k, v in obj.items()}
+    return obj
+
+
+Shape = tuple[int, ...]
+
+
+@lru_cache(maxsize=64)
+def expected_shapes(spec: ResNetSpec) -> dict[str, Shape]:
+    """Every state_dict key of ``spec``'s model with its shape (built on 'meta': no memory)."""
+    return {k: tuple(v.shape) for k, v in build(spec, "meta").state_dict().items()}
+
+
+@dataclass
+class MismatchReport:
+    """How a state_dict differs from what a spec's model expects."""
+
+    missing: list[tuple[str, Shape]] = field(default_factory=list)  # expected, not in the file
+    unexpected: list[tuple[str, Shape]] = field(default_factory=list)  # in the file, not expected
+    mismatched: list[tuple[str, Shape, Shape]] = field(default_factory=list)  # (key, expected, file's)
+    fits_preset: str | None = None  # a preset the file loads into exactly, if any
+    hint: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.unexpected or self.mismatched)
+
+    def rows(self) -> list[dict[str, str]]:
+        """One row per problem, for a table: problem, key, expected shape, file's shape."""
+        fmt = lambda s: "×".join(map(str, s)) if s else "scalar"  # noqa: E731
+        rows = [{"problem": "missing", "key": k, "expected": fmt(s), "in file": "—"} for k, s in self.missing]
+        rows += [{"problem": "unexpected", "key": k, "expected": "—", "in file": fmt(s)} for k, s in self.unexpected]
+        rows += [
+            {"problem": "shape mismatch", "key": k, "expected": fmt(e), "in file": fmt(g)}
+            for k, e, g in self.mismatched
+        ]
+        return rows
+
+    def summary(self) -> str:
+        if self.ok:
+            return "the file fits this architecture exactly"
+        parts = []
+        for label, items in (("missing", self.missing), ("unexpected", self.unexpected)):
+            if items:
+                parts.append(f"{len(items)} {label} key(s) (e.g. {', '.join(k for k, _ in items[:3])})")
+        if self.mismatched:
+            k, e, g = self.mismatched[0]
+            parts.append(f"{len(self.mismatched)} shape mismatch(es) (e.g. {k}: expected {e}, file has {g})")
+        text = "the weights do not fit this architecture: " + "; ".join(parts)
+        if self.fits_preset:
+            text += f". They fit the preset {self.fits_preset!r}: choose it instead"
+        if self.hint:
+            text += f". {self.hint}"
+        return text
+
+
+def check_fit(spec: ResNetSpec, state_dict: dict[str, Tensor]) -> MismatchReport:
+    """Compare keys and shapes with ``spec``'s model; when they differ, name a preset they do fit."""
+    want = expected_shapes(spec)
+    have = {k: tuple(v.shape) for k, v in state_dict.items()}
+    report = MismatchReport(
+        missing=[(k, s) for k, s in want.items() if k not in have],
+        unexpected=[(k, s) for k, s in have.items() if k not in want],
+        mismatched=[(k, s, have[k]) for k, s in want.items() if k in have and have[k] != s],
+    )
+    if report.ok:
+        return report
+    report.fits_preset = fitting_preset(have)
+    if report.fits_preset is None and not report.missing and not report.unexpected:
+        fc = {k for k, _, _ in report.mismatched}
+        if fc <= {"fc.weight", "fc.bias"} and "fc.weight" in have:
+            report.hint = f"only the classifier differs: the file has {have['fc.weight'][0]} classes, set num_classes to that"
+    return report
+
+
+def fitting_preset(have: dict[str, Shape]) -> str | None:
+    """The first preset whose model has exactly these keys and shapes, if any."""
+    for name, spec in PRESETS.items():
+        want = expected_shapes(spec)
+        if len(want) == len(have) and want == have:
+            return name
+    return None
+
+
+def load_into(model: nn.Module, spec: ResNetSpec, state_dict: dict[str, Tensor]) -> MismatchReport:
+    """Load with ``strict=True`` when the file fits; otherwise leave the model alone and return the report."""
+    report = check_fit(spec, state_dict)
+    if report.ok:
+        model.load_state_dict(state_dict, strict=True)
+    return report
