@@ -1,0 +1,63 @@
+"""URL state: every choice round-trips through query parameters; bad values fall back with a notice."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.state import Choice, from_query, to_query
+from resnet_core import PRESETS
+
+
+def test_round_trip_of_a_modified_preset():
+    spec = PRESETS["resnet50"].replace(stride_on="1x1", layers=(3, 4, 23, 3), preact=True)
+    choice = Choice("resnet50", spec, (224, 160))
+    query = to_query(choice)
+    assert query == {"arch": "resnet50", "layers": "3,4,23,3", "stride_on": "1x1", "preact": "1", "input": "224x160"}
+    back = from_query(query)
+    assert back == choice and back.notices == ()
+    assert back.title == "resnet50 (modified: layers 3,4,23,3, stride on 1×1, preact on)"
+
+
+def test_unmodified_preset_has_a_short_link():
+    assert to_query(Choice("resnet56", PRESETS["resnet56"], 32)) == {"arch": "resnet56"}
+    assert from_query({}) == Choice("resnet50", PRESETS["resnet50"], 224)
+
+
+def test_prefix_keeps_several_choices_apart():
+    a = Choice("resnet18", PRESETS["resnet18"].replace(shortcut="C"), 224)
+    q = to_query(a, prefix="a_") | to_query(Choice("resnet34", PRESETS["resnet34"], 224), prefix="b_")
+    assert from_query(q, prefix="a_") == a
+    assert from_query(q, prefix="b_").arch == "resnet34"
+
+
+@pytest.mark.parametrize(
+    ("query", "expect_in_notice"),
+    [
+        ({"arch": "resnet51"}, "Unknown preset 'resnet51'"),
+        ({"arch": "resnet50", "shortcut": "Z"}, "shortcut='Z'"),
+        ({"arch": "resnet50", "layers": "3,x"}, "layers='3,x'"),
+        ({"arch": "resnet50", "layers": "3,0,6,3"}, "stage 2 has 0 blocks"),
+        ({"arch": "resnet50", "width": "wide"}, "width='wide'"),
+        ({"arch": "resnet50", "preact": "maybe"}, "preact='maybe'"),
+        ({"arch": "resnet50", "input": "huge"}, "input='huge'"),
+        ({"arch": "resnet50", "input": "0"}, "input_size=0"),
+    ],
+)
+def test_bad_link_values_fall_back_with_a_notice(query, expect_in_notice):
+    choice = from_query(query)
+    assert choice.arch in PRESETS
+    assert len(choice.notices) == 1 and expect_in_notice in choice.notices[0]
+    assert choice.spec == PRESETS[choice.arch]
+
+
+def test_each_bad_field_is_dropped_alone():
+    choice = from_query({"arch": "resnet50", "stride_on": "1x1", "groups": "-3"})
+    assert choice.spec == PRESETS["resnet50"].replace(stride_on="1x1")
+    assert len(choice.notices) == 1 and "groups" in choice.notices[0]
+
+
+def test_fields_valid_alone_but_not_together_fall_back_to_the_preset():
+    # block=basic is fine on its own, and so is stride_on=1x1 on resnet50, but not both.
+    choice = from_query({"arch": "resnet50", "block": "basic", "stride_on": "1x1"})
+    assert choice.spec == PRESETS["resnet50"]
+    assert "do not fit together" in choice.notices[0]
