@@ -110,8 +110,8 @@ class Preprocessed:
 
 def center_crop_box(width: int, height: int, crop: int) -> tuple[int, int, int, int]:
     """torchvision's centre crop: offsets int(round((size − crop) / 2))."""
-    left = int(round((width - crop) / 2.0))
-    top = int(round((height - crop) / 2.0))
+    left = round((width - crop) / 2.0)
+    top = round((height - crop) / 2.0)
     return left, top, left + crop, top + crop
 
 

@@ -205,10 +205,15 @@ def load_state_dict(source: str | os.PathLike | bytes | IO[bytes]) -> dict[str, 
     try:
         obj = torch.load(f, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        culprit = re.search(r"GLOBAL ([\w.]+)", str(e))
+        if culprit is None:  # not a pickle that names code: just not a weight file
+            raise WeightsError(
+                "this is not a PyTorch weight file torch.load can read; "
+                "expected a .pth/.pt written by torch.save(model.state_dict(), path)"
+            ) from None
         raise WeightsError(
-            "refused to load this file: it is not a plain state_dict of tensors, and loading it would need "
-            f"to run code it contains ({first}). Save weights with torch.save(model.state_dict(), path)."
+            f"refused to load this file: unpickling it would call {culprit.group(1)}, and a plain state_dict "
+            "of tensors never needs code to run. Save weights with torch.save(model.state_dict(), path)."
         ) from None
     except FileNotFoundError:
         raise WeightsError(f"no such weight file: {source}") from None
@@ -223,8 +228,9 @@ def load_state_dict(source: str | os.PathLike | bytes | IO[bytes]) -> dict[str, 
                 obj = obj[wrapper]
                 break
     if not isinstance(obj, dict) or not obj:
+        empty = " (empty)" if isinstance(obj, dict) else ""
         raise WeightsError(
-            f"the file holds {type(obj).__name__}{' (empty)' if not obj else ''}, not a state_dict; "
+            f"the file holds {type(obj).__name__}{empty}, not a state_dict; "
             "expected a mapping of parameter names to tensors"
         )
     bad = [k for k, v in obj.items() if not isinstance(k, str) or not isinstance(v, Tensor)]
@@ -302,7 +308,9 @@ def check_fit(spec: ResNetSpec, state_dict: dict[str, Tensor]) -> MismatchReport
     if report.fits_preset is None and not report.missing and not report.unexpected:
         fc = {k for k, _, _ in report.mismatched}
         if fc <= {"fc.weight", "fc.bias"} and "fc.weight" in have:
-            report.hint = f"only the classifier differs: the file has {have['fc.weight'][0]} classes, set num_classes to that"
+            report.hint = (
+                f"only the classifier differs: the file has {have['fc.weight'][0]} classes, set num_classes to that"
+            )
     return report
 
 

@@ -1,0 +1,201 @@
+"""The live forward pass: devices, timing arithmetic, dtype correctness, stage timing, lock, OOM."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import torch
+from torch import nn
+
+from resnet_core import PRESETS, ResNetSpec, build
+from resnet_core.analysis import analyze
+from resnet_core.runtime import (
+    DeviceBusy,
+    DeviceOutOfMemory,
+    RunConfig,
+    _lookup_peak,
+    activation_layers,
+    benchmark,
+    device_lock,
+    forward,
+    holding,
+    make_input,
+    peak_flops,
+    predict_with_activations,
+    prepare,
+    resolve_device,
+    sweep,
+)
+from tests.conftest import reference_state_dict
+
+TINY = ResNetSpec(block="basic", layers=(1, 1), stem="cifar", width=8, shortcut="B", num_classes=10)
+FAST = {"device": "cpu", "warmup": 1, "repeats": 3}
+
+
+def test_auto_device_is_cuda_when_present_else_cpu():
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert resolve_device("CPU") == torch.device("cpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_asking_for_cuda_without_one_says_what_to_use():
+    with pytest.raises(ValueError, match="no CUDA GPU; use cpu or auto"):
+        resolve_device("cuda")
+
+
+def test_unknown_device_names_the_choices():
+    with pytest.raises(ValueError, match="auto, cpu, cuda"):
+        resolve_device("tpu")
+
+
+def test_run_config_rejects_bad_values_with_the_allowed_range():
+    with pytest.raises(ValueError, match="float32, float16, bfloat16"):
+        RunConfig(dtype="float8")
+    with pytest.raises(ValueError, match="from 1 to 4096"):
+        RunConfig(batch=0)
+
+
+@pytest.mark.parametrize("batch", [1, 4])
+def test_timings_are_positive_and_consistent_with_batch(batch):
+    m = benchmark(TINY, RunConfig(batch=batch, input_size=32, **FAST))
+    assert len(m.latencies_ms) == 3 and all(t > 0 for t in m.latencies_ms)
+    assert m.latency_ms_p10 <= m.latency_ms_median <= m.latency_ms_p90
+    assert m.images_per_s == pytest.approx(batch / (m.latency_ms_median / 1e3))
+    assert m.macs_per_image == analyze(TINY, 32).totals.macs
+    assert m.macs_per_s == pytest.approx(m.macs_per_image * m.images_per_s)
+    assert m.peak_memory_bytes is not None and m.peak_memory_bytes > 0
+    assert m.share_of_peak is None  # the CPU's peak is not in the table
+    assert set(m.stage_ms) == {"stem", "layer1", "layer2", "head"}
+    assert all(v > 0 for v in m.stage_ms.values())
+
+
+def test_non_square_input_is_timed_at_that_size():
+    m = benchmark(TINY, RunConfig(batch=1, input_size=(32, 16), **FAST))
+    assert m.input_size == (32, 16)
+    assert m.macs_per_image == analyze(TINY, (32, 16)).totals.macs
+
+
+@pytest.fixture(scope="module")
+def resnet18_reference():
+    model = build(PRESETS["resnet18"]).eval()
+    model.load_state_dict(reference_state_dict(model))
+    x = make_input(PRESETS["resnet18"], 2, 64, torch.device("cpu"))
+    with torch.inference_mode():
+        expected = model(x)
+    return model, x, expected
+
+
+# Tolerance relative to the largest logit: float32 reorders sums only; bfloat16 keeps 8 bits of
+# mantissa (2^-8 ≈ 0.4 % per rounding, accumulated over ~20 layers); float16 keeps 11.
+TOLERANCE = {"float32": 1e-5, "bfloat16": 0.03, "float16": 0.005}  # measured: 0.005, 0.0005
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float16"])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_forward_matches_plain_eager_output_within_dtype_tolerance(resnet18_reference, dtype, channels_last):
+    model, x, expected = resnet18_reference
+    runner = prepare(build(PRESETS["resnet18"]), torch.device("cpu"), channels_last=channels_last)
+    runner.load_state_dict(model.state_dict())
+    xin = x.contiguous(memory_format=torch.channels_last) if channels_last else x
+    try:
+        got = forward(runner, xin, dtype)
+    except ValueError as e:  # an older torch without CPU float16 autocast
+        pytest.skip(str(e))
+    assert got.dtype == torch.float32 and got.shape == expected.shape
+    scale = expected.abs().max()
+    assert (got - expected).abs().max() <= TOLERANCE[dtype] * scale
+    # The dtype really changed the arithmetic: reduced precision is not bit-identical to float32.
+    if dtype != "float32":
+        assert not torch.equal(got, expected)
+
+
+@pytest.mark.slow
+def test_compiled_model_matches_eager_and_is_timed():
+    model = build(TINY).eval()
+    x = make_input(TINY, 2, 16, torch.device("cpu"))
+    with torch.inference_mode():
+        expected = model(x)
+    compiled = prepare(model, torch.device("cpu"), compile=True)
+    assert torch.allclose(forward(compiled, x), expected, atol=1e-5, rtol=1e-4)
+    m = benchmark(TINY, RunConfig(batch=2, input_size=16, compile=True, **FAST), model=model)
+    assert m.compiled and m.latency_ms_median > 0
+
+
+def test_peak_table_knows_the_h100_variants_and_nothing_else():
+    assert _lookup_peak("NVIDIA H100 80GB HBM3")["bfloat16"] == 989.4
+    assert _lookup_peak("NVIDIA H100 PCIe")["bfloat16"] == 756.0
+    assert _lookup_peak("NVIDIA H100 NVL")["float32"] == 60.0
+    assert _lookup_peak("NVIDIA H200")["bfloat16"] == 989.4
+    assert _lookup_peak("Some Future GPU") is None
+    assert peak_flops(torch.device("cpu"), "float32") is None
+
+
+def test_device_lock_is_one_per_device_and_makes_others_wait():
+    assert device_lock("cpu") is device_lock(torch.device("cpu"))
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with holding(torch.device("cpu")):
+            held.set()
+            release.wait(10)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    try:
+        held.wait(10)
+        with pytest.raises(DeviceBusy, match="busy with another forward pass"), holding(torch.device("cpu"), 0.05):
+            pass
+    finally:
+        release.set()
+        t.join()
+    with holding(torch.device("cpu"), 1):  # free again once the other caller is done
+        pass
+
+
+class _OutOfMemoryModel(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+
+def test_out_of_memory_is_caught_and_a_smaller_batch_suggested():
+    with pytest.raises(DeviceOutOfMemory, match="try batch 32") as info:
+        benchmark(TINY, RunConfig(batch=64, input_size=32, **FAST), model=_OutOfMemoryModel())
+    assert info.value.suggested_batch == 32
+    assert not device_lock("cpu").locked()  # released despite the error
+
+
+def test_sweep_reports_progress_for_each_batch():
+    seen = []
+    results, oom = sweep(
+        TINY, RunConfig(input_size=32, **FAST), [1, 2, 3], progress=lambda i, n, m: seen.append((i, n, m.batch))
+    )
+    assert oom is None
+    assert [m.batch for m in results] == [1, 2, 3]
+    assert seen == [(1, 3, 1), (2, 3, 2), (3, 3, 3)]
+
+
+def test_activation_maps_are_the_layer_output_most_active_first():
+    spec = PRESETS["resnet18"]
+    model = build(spec).eval()
+    x = make_input(spec, 1, 64, torch.device("cpu"))
+    assert "layer2.1" in activation_layers(model)
+    logits, maps = predict_with_activations(model, x, "layer2.1", max_channels=6)
+    with torch.inference_mode():
+        direct = model.layer2(model.layer1(model.maxpool(model.relu(model.bn1(model.conv1(x))))))
+        expected_logits = model(x)
+    assert torch.allclose(logits, expected_logits, atol=1e-5)
+    assert maps.shape == tuple(direct.shape[1:])  # (128, 8, 8)
+    strength = direct[0].abs().mean(dim=(1, 2))
+    assert list(maps.channels) == strength.argsort(descending=True)[:6].tolist()
+    assert torch.allclose(maps.maps, direct[0, list(maps.channels)], atol=1e-6)
+
+
+def test_activation_layer_must_exist():
+    model = build(TINY).eval()
+    with pytest.raises(ValueError, match="not a module of this network"):
+        predict_with_activations(model, make_input(TINY, 1, 32, torch.device("cpu")), "layer9")
