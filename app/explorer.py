@@ -1,18 +1,275 @@
-"""Architecture explorer: pick a preset, see what it is."""
+"""Architecture explorer: one network's numbers, its diagram, its per-layer table, and downloads.
+
+The sidebar (``app.widgets.spec_editor``) gives the spec; everything shown comes from
+``resnet_core.analyze`` (cached on the spec) and ``resnet_core.diagram``. Page state beyond the
+spec (diagram level, unfolded stages, annotations, table filter) lives in the URL too, so a link
+such as ``/explorer?arch=resnet50&stride_on=1x1&unfold=layer3`` restores the whole view.
+"""
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
 import streamlit as st
 
-from resnet_core import PRESETS, build
+from app.formatting import fmt_bytes, fmt_giga, fmt_int, layers_csv, shape_text, size_text
+from app.state import Choice, encode_input_size
+from app.widgets import get_analysis, parse_choice, parse_list, remember, show_error, spec_editor, url_param, write_url
+from resnet_core import diagram
+from resnet_core.analysis import Analysis
+from resnet_core.spec import PRESETS, ResNetSpec
+
+CONVENTION = (
+    "**MACs** = multiply-accumulates of conv + linear layers for one image; **FLOPs = 2 × MACs** "
+    "(torchvision's “GFLOPS” and the paper's Table 1 “FLOPs” count MACs). BatchNorm, ReLU, residual "
+    "adds and pooling are counted apart, as *other ops*. **Parameters** are trainable ones. "
+    "**Depth** counts conv and linear layers on the main path (shortcut projections excluded), the "
+    "paper's “50” in ResNet-50. **Activation memory**: every layer's output for one image, float32."
+)
+LEVELS = diagram.LEVELS
+LEVEL_TEXT = {"stage": "stages", "block": "blocks", "layer": "layers"}
+ANNOTATIONS = diagram.ANNOTATIONS
+ANNOTATION_TEXT = {"shape": "output shape", "params": "parameters", "macs": "MACs", "rf": "receptive field"}
+DEFAULT_LEVEL = "block"
+DEFAULT_ANNOTATIONS = [a for a in ANNOTATIONS if a in diagram.DEFAULT_ANNOTATIONS]
 
 
-@st.cache_resource(show_spinner=False)
-def param_count(name: str) -> int:
-    model = build(PRESETS[name], device="meta")
-    return sum(p.numel() for p in model.parameters())
+# -- cached derived data -------------------------------------------------------------------------
 
 
-st.title("ResNet Explorer")
-name = st.sidebar.selectbox("Preset", list(PRESETS), index=list(PRESETS).index("resnet50"), key="preset")
-st.metric("Parameters", f"{param_count(name):,}")
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs={ResNetSpec: repr})
+def layer_table(spec: ResNetSpec, input_size: int | tuple[int, int]) -> pd.DataFrame:
+    """One row per leaf module, in execution order; numbers stay numbers (sortable)."""
+    a = get_analysis(spec, input_size)
+    return pd.DataFrame(
+        {
+            "#": [r.index for r in a.layers],
+            "layer": [r.name for r in a.layers],
+            "kind": [r.kind for r in a.layers],
+            "stage": [r.stage for r in a.layers],
+            "path": [r.path for r in a.layers],
+            "output": [shape_text(r.output_shape) for r in a.layers],
+            "params": [r.params for r in a.layers],
+            "MACs": [r.macs for r in a.layers],
+            "other ops": [r.other_ops for r in a.layers],
+            "activation (bytes)": [r.activation_bytes for r in a.layers],
+            "kernel": pd.array([r.kernel for r in a.layers], dtype="Int64"),
+            "stride": pd.array([r.stride for r in a.layers], dtype="Int64"),
+            "RF": [r.rf for r in a.layers],
+            "jump": [r.jump for r in a.layers],
+        }
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs={ResNetSpec: repr})
+def csv_text(spec: ResNetSpec, input_size: int | tuple[int, int]) -> str:
+    return layers_csv(get_analysis(spec, input_size))
+
+
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs={ResNetSpec: repr})
+def json_text(spec: ResNetSpec, input_size: int | tuple[int, int]) -> str:
+    return json.dumps(get_analysis(spec, input_size).as_dict(), indent=1)
+
+
+# -- the page ------------------------------------------------------------------------------------
+
+
+def headline(a: Analysis, choice: Choice) -> None:
+    t = a.totals
+    h, w = a.input_shape[2:]
+    rf = a.final_field.rf
+    row1 = st.columns(3)
+    row1[0].metric("Parameters", fmt_int(t.params), help=f"{t.params:,} trainable parameters")
+    row1[1].metric("GMACs", fmt_giga(t.macs), help=f"{t.macs:,} multiply-accumulates (conv + linear, one image)")
+    row1[2].metric("GFLOPs", fmt_giga(t.flops), help=f"{t.flops:,} = 2 × MACs")
+    row2 = st.columns(3)
+    row2[0].metric("Depth (weighted layers)", fmt_int(a.weighted_depth), help="conv + linear layers on the main path")
+    row2[1].metric(
+        "Final receptive field",
+        f"{rf:,} px",
+        help=f"receptive field of {a.final_field.name}'s output, the global pool's input",
+    )
+    row2[2].metric("Activation memory", fmt_bytes(t.activation_bytes), help=f"{t.activation_bytes:,} bytes, float32")
+    if rf > max(h, w):
+        st.caption(
+            f"The final receptive field ({rf:,} px) is larger than the {h}×{w} input: the outer part of every "
+            "unit's field lies in the zero padding."
+        )
+    st.caption(CONVENTION)
+
+
+def diagram_section(a: Analysis, choice: Choice) -> str:
+    """The diagram's controls (state in the URL) and the diagram itself; returns its DOT text."""
+    stages = [s.name for s in a.stages if s.blocks]
+    url_param("level", "level", DEFAULT_LEVEL, parse_choice(LEVELS))
+    url_param("unfold", "unfold", [], parse_list(stages))
+    url_param("annot", "annot", list(DEFAULT_ANNOTATIONS), parse_list(ANNOTATIONS))
+    url_param("rankdir", "dir", "TB", parse_choice(diagram.RANKDIRS))
+    # stages that the current network lacks (layer4 after switching to a CIFAR net) drop out
+    st.session_state["unfold"] = [s for s in st.session_state["unfold"] if s in stages]
+    c1, c2, c3, c4 = st.columns([3, 3, 5, 3])
+    level = c1.segmented_control(
+        "Level",
+        LEVELS,
+        key="level",
+        format_func=LEVEL_TEXT.get,
+        required=True,
+        help="one box per stage, per residual block, or per layer (conv, BN, ReLU, add, …)",
+    )
+    unfold = c2.multiselect(
+        "Unfold stages",
+        stages,
+        key="unfold",
+        placeholder="runs of identical blocks fold into “× n”",
+        help="draw these stages block by block instead of folding identical blocks into one “× n” box",
+    )
+    annotations = c3.pills(
+        "Annotations",
+        ANNOTATIONS,
+        key="annot",
+        selection_mode="multi",
+        format_func=ANNOTATION_TEXT.get,
+        help="what is written on each box and edge",
+    )
+    rankdir = c4.segmented_control(
+        "Direction",
+        diagram.RANKDIRS,
+        key="rankdir",
+        format_func={"TB": "top → bottom", "LR": "left → right"}.get,
+        required=True,
+    )
+    remember("level", "unfold", "annot", "rankdir")
+    write_url(
+        {
+            "level": None if level == DEFAULT_LEVEL else level,
+            "unfold": ",".join(unfold) or None,
+            "annot": None if list(annotations) == DEFAULT_ANNOTATIONS else ",".join(annotations),
+            "dir": None if rankdir == "TB" else rankdir,
+        }
+    )
+    if level == "stage" and unfold:
+        st.caption("Unfolding shows at the block and layer levels; the stage level draws one box per stage.")
+    title = (
+        f"{choice.title} · input {size_text(choice.input_size)} · "
+        f"{diagram.count(a.totals.params)} params · {diagram.count(a.totals.macs)} MACs"
+    )
+    dot = dot_text(choice.spec, choice.input_size, level, tuple(unfold), tuple(annotations), rankdir, title)
+    st.graphviz_chart(dot, width="stretch")
+    return dot
+
+
+@st.cache_data(show_spinner=False, max_entries=128, hash_funcs={ResNetSpec: repr})
+def dot_text(
+    spec: ResNetSpec,
+    input_size: int | tuple[int, int],
+    level: str,
+    unfold: tuple[str, ...],
+    annotations: tuple[str, ...],
+    rankdir: str,
+    title: str,
+) -> str:
+    options = diagram.DiagramOptions(
+        level=level, unfold=unfold, annotations=frozenset(annotations), rankdir=rankdir, title=title
+    )
+    return diagram.to_dot(get_analysis(spec, input_size), options)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def rendered(dot: str, fmt: str) -> bytes:
+    return diagram.render(dot, fmt)
+
+
+def table_section(choice: Choice) -> None:
+    df = layer_table(choice.spec, choice.input_size)
+    stages = list(dict.fromkeys(df["stage"]))
+    url_param("stage_filter", "stage", "all stages", parse_choice(("all stages", *stages)))
+    if st.session_state["stage_filter"] not in ("all stages", *stages):
+        st.session_state["stage_filter"] = "all stages"
+    left, right = st.columns([1, 3])
+    stage = left.selectbox("Stage", ("all stages", *stages), key="stage_filter")
+    remember("stage_filter")
+    write_url({"stage": None if stage == "all stages" else stage})
+    shown = df if stage == "all stages" else df[df["stage"] == stage]
+    right.caption(
+        f"{len(shown):,} of {len(df):,} layers. Click a column header to sort. RF = receptive field of the "
+        "layer's output in input pixels; jump = input pixels between neighbouring output units."
+    )
+    number = st.column_config.NumberColumn
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        height=420,
+        key="layer_table",
+        column_config={
+            "#": number("#", format="%d", width="small"),
+            "params": number("params", format="localized"),
+            "MACs": number("MACs", format="localized"),
+            "other ops": number("other ops", format="localized", help="BatchNorm, ReLU, add, pooling"),
+            "activation (bytes)": number("activation (bytes)", format="localized"),
+            "kernel": number("kernel", format="%d", width="small"),
+            "stride": number("stride", format="%d", width="small"),
+            "RF": number("RF", format="localized", width="small"),
+            "jump": number("jump", format="localized", width="small"),
+        },
+    )
+
+
+def downloads(choice: Choice, dot: str) -> None:
+    """CSV and JSON of the analysis, the diagram as DOT, and (with Graphviz's dot) as SVG and PNG.
+
+    The files are made when a button is clicked (callables), so a rerun renders nothing.
+    """
+    spec, size = choice.spec, choice.input_size
+    stem = choice.arch + ("_modified" if spec != PRESETS[choice.arch] else "") + f"_{encode_input_size(size)}"
+    cols = st.columns(5)
+    cols[0].download_button(
+        "CSV (layers)", lambda: csv_text(spec, size), f"{stem}_layers.csv", "text/csv", key="dl_csv", on_click="ignore"
+    )
+    cols[1].download_button(
+        "JSON (all)",
+        lambda: json_text(spec, size),
+        f"{stem}.json",
+        "application/json",
+        key="dl_json",
+        on_click="ignore",
+    )
+    cols[2].download_button("DOT", dot, f"{stem}.gv", "text/vnd.graphviz", key="dl_dot", on_click="ignore")
+    if diagram.dot_available():
+        cols[3].download_button(
+            "SVG", lambda: rendered(dot, "svg"), f"{stem}.svg", "image/svg+xml", key="dl_svg", on_click="ignore"
+        )
+        cols[4].download_button(
+            "PNG", lambda: rendered(dot, "png"), f"{stem}.png", "image/png", key="dl_png", on_click="ignore"
+        )
+    else:
+        st.info(
+            "SVG and PNG export need Graphviz's `dot` (Debian package graphviz), which is not installed here; "
+            "the DOT file opens in any Graphviz viewer."
+        )
+
+
+def main() -> None:
+    choice = spec_editor()
+    st.title(choice.title)
+    st.caption(f"Architecture explorer · input {size_text(choice.input_size)} · one image, float32")
+    try:
+        a = get_analysis(choice.spec, choice.input_size)
+    except ValueError as e:
+        show_error(e, "change the input size or the network in the sidebar.")
+        return
+    headline(a, choice)
+    st.subheader("Diagram")
+    try:
+        dot = diagram_section(a, choice)
+    except ValueError as e:
+        show_error(e)
+        return
+    st.subheader("Layers")
+    table_section(choice)
+    st.subheader("Downloads")
+    downloads(choice, dot)
+
+
+main()
