@@ -1,0 +1,178 @@
+"""Numbers for comparing architectures, as data: totals, per-stage splits, and the paper's Fig. 5.
+
+``classic_panel(width, map_size)`` builds the real blocks of He et al. 2015, Fig. 5 (on the ``meta``
+device, so even 2048-d costs no memory) and counts each conv from the module itself:
+parameters are ``conv.weight.numel()``, multiply-adds are output pixels × that weight count / 1
+(every weight is used once per output pixel), the output size from the conv's own kernel, stride and
+padding. Three designs, all with ``width`` channels in and out unless said otherwise:
+
+* ``bottleneck``: 1×1 d→d/4, 3×3 d/4→d/4, 1×1 d/4→d (Fig. 5 right; the paper's 256-d example);
+* ``two_3x3``: two 3×3 convs d→d, i.e. a basic block at the same input/output width;
+* ``basic_quarter``: two 3×3 convs at d/4 (Fig. 5 left, 64-d), the block the paper says has
+  "similar time complexity" to the 256-d bottleneck (§4.1, "Deeper Bottleneck Architectures").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from resnet_core.analysis import Analysis
+from resnet_core.model import BasicBlock, Bottleneck, ResidualBlock
+from resnet_core.spec import MAX_WIDTH, ResNetSpec
+
+DESIGNS = ("bottleneck", "two_3x3", "basic_quarter")
+MAX_MAP_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class ConvCount:
+    """One conv of a block, counted from the module: weights and multiply-adds at one map size."""
+
+    name: str  # "conv1"
+    kernel: int
+    in_channels: int
+    out_channels: int
+    groups: int
+    stride: int
+    in_hw: tuple[int, int]
+    out_hw: tuple[int, int]
+    params: int  # conv.weight.numel() (no bias: ResNet convs have none)
+    macs: int  # out_h · out_w · params
+
+    def params_arithmetic(self) -> str:
+        """'1×1, 256→64: 1·1·256·64 = 16,384' (grouped: '…·(64/32)·64 …')."""
+        cin = f"({self.in_channels}/{self.groups})" if self.groups > 1 else f"{self.in_channels}"
+        return (
+            f"{self.kernel}×{self.kernel}, {self.in_channels}→{self.out_channels}: "
+            f"{self.kernel}·{self.kernel}·{cin}·{self.out_channels} = {self.params:,}"
+        )
+
+    def macs_arithmetic(self) -> str:
+        """'16,384 · 56·56 = 51,380,224'."""
+        return f"{self.params:,} · {self.out_hw[0]}·{self.out_hw[1]} = {self.macs:,}"
+
+
+@dataclass(frozen=True)
+class BlockCount:
+    """One design of the classic panel: its convs, their sums and the block's BatchNorm parameters."""
+
+    design: str  # one of DESIGNS
+    label: str  # "bottleneck, 256-d"
+    in_channels: int
+    out_channels: int
+    convs: tuple[ConvCount, ...]
+    bn_params: int
+
+    @property
+    def params(self) -> int:
+        """Conv weights only, as the paper counts (BatchNorm's are in ``bn_params``)."""
+        return sum(c.params for c in self.convs)
+
+    @property
+    def macs(self) -> int:
+        return sum(c.macs for c in self.convs)
+
+    def params_arithmetic(self) -> str:
+        """'16,384 + 36,864 + 16,384 = 69,632'."""
+        return " + ".join(f"{c.params:,}" for c in self.convs) + f" = {self.params:,}"
+
+    def macs_arithmetic(self) -> str:
+        return " + ".join(f"{c.macs:,}" for c in self.convs) + f" = {self.macs:,}"
+
+
+def _conv_out(conv: nn.Conv2d, size: int) -> int:
+    k, s, p, d = conv.kernel_size[0], conv.stride[0], conv.padding[0], conv.dilation[0]
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1  # PyTorch's Conv2d output size
+
+
+def count_block(block: ResidualBlock, design: str, label: str, map_size: int) -> BlockCount:
+    """Count every conv of ``block`` (on its branch, in order) at an input map of ``map_size``²."""
+    convs = []
+    size = map_size
+    for i in range(1, block.num_convs + 1):
+        conv: nn.Conv2d = getattr(block, f"conv{i}")
+        out = _conv_out(conv, size)
+        params = conv.weight.numel()
+        convs.append(
+            ConvCount(
+                name=f"conv{i}",
+                kernel=conv.kernel_size[0],
+                in_channels=conv.in_channels,
+                out_channels=conv.out_channels,
+                groups=conv.groups,
+                stride=conv.stride[0],
+                in_hw=(size, size),
+                out_hw=(out, out),
+                params=params,
+                macs=out * out * params,
+            )
+        )
+        size = out
+    bn = sum(p.numel() for m in block.modules() if isinstance(m, nn.BatchNorm2d) for p in m.parameters())
+    return BlockCount(design, label, convs[0].in_channels, convs[-1].out_channels, tuple(convs), bn)
+
+
+def check_panel_args(width: int, map_size: int) -> None:
+    if not isinstance(width, int) or isinstance(width, bool) or not 4 <= width <= MAX_WIDTH or width % 4:
+        raise ValueError(
+            f"width={width!r} is not allowed: a multiple of 4 from 4 to {MAX_WIDTH} "
+            "(the bottleneck narrows it to a quarter)"
+        )
+    if not isinstance(map_size, int) or isinstance(map_size, bool) or not 1 <= map_size <= MAX_MAP_SIZE:
+        raise ValueError(f"map_size={map_size!r} is not allowed: an integer from 1 to {MAX_MAP_SIZE}")
+
+
+def classic_panel(width: int = 256, map_size: int = 56) -> tuple[BlockCount, BlockCount, BlockCount]:
+    """He et al. 2015, Fig. 5, at any width: (bottleneck at d, two 3×3 at d, basic block at d/4).
+
+    The blocks are the library's own ``Bottleneck`` and ``BasicBlock`` (stride 1, identity shortcut),
+    built on the meta device. ``map_size`` is the input map's side (the paper's 56 for stage conv2_x).
+    """
+    check_panel_args(width, map_size)
+    quarter = width // 4
+    with torch.device("meta"):
+        # A stage-1 bottleneck with planes d/4 has a d/4-wide 3×3 and expands back to 4·d/4 = d.
+        bottleneck = Bottleneck(ResNetSpec(block="bottleneck", width=quarter), width, quarter, 1, stage=0)
+        same = BasicBlock(ResNetSpec(block="basic", width=width), width, width, 1)
+        paper = BasicBlock(ResNetSpec(block="basic", width=quarter), quarter, quarter, 1)
+    return (
+        count_block(bottleneck, "bottleneck", f"bottleneck, {width}-d", map_size),
+        count_block(same, "two_3x3", f"two 3×3 convs, {width}-d", map_size),
+        count_block(paper, "basic_quarter", f"basic block, {quarter}-d (the paper's Fig. 5 left)", map_size),
+    )
+
+
+# -- totals and per-stage splits of analysed networks ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The totals row of one architecture in the comparison table."""
+
+    params: int
+    macs: int
+    flops: int
+    activation_bytes: int
+    weighted_depth: int
+    final_rf: int
+    input_hw: tuple[int, int]
+
+    @classmethod
+    def of(cls, analysis: Analysis) -> Summary:
+        return cls(
+            params=analysis.totals.params,
+            macs=analysis.totals.macs,
+            flops=analysis.totals.flops,
+            activation_bytes=analysis.totals.activation_bytes,
+            weighted_depth=analysis.weighted_depth,
+            final_rf=analysis.final_field.rf,
+            input_hw=(analysis.input_shape[2], analysis.input_shape[3]),
+        )
+
+
+def stage_split(analysis: Analysis) -> dict[str, tuple[int, int]]:
+    """``{stage: (params, macs)}`` in network order: stem, layer1 … layerN, head."""
+    return {s.name: (s.params, s.macs) for s in analysis.stages}
