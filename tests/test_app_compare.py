@@ -71,7 +71,7 @@ def test_scatter_holds_every_preset_and_marks_the_chosen(default_page):
     assert presets["x"] == pytest.approx([a.totals.macs / 1e9 for a in expected])
     assert presets["y"] == pytest.approx([a.totals.params / 1e6 for a in expected])
     assert [t["name"] for t in data[1:]] == ["A: resnet18", "B: resnet34", "C: resnet50"]
-    assert data[3]["y"] == pytest.approx([PRESETS["resnet50"] and analyze(PRESETS["resnet50"]).totals.params / 1e6])
+    assert data[3]["y"] == pytest.approx([analyze(PRESETS["resnet50"], 224).totals.params / 1e6])
 
 
 def test_classic_panel_shows_counts_from_the_real_blocks(default_page):
