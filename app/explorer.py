@@ -9,6 +9,7 @@ such as ``/explorer?arch=resnet50&stride_on=1x1&unfold=layer3`` restores the who
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import streamlit as st
@@ -32,6 +33,8 @@ LEVEL_TEXT = {"stage": "stages", "block": "blocks", "layer": "layers"}
 ANNOTATIONS = diagram.ANNOTATIONS
 ANNOTATION_TEXT = {"shape": "output shape", "params": "parameters", "macs": "MACs", "rf": "receptive field"}
 DEFAULT_LEVEL = "block"
+RENDERERS = ("server", "browser")
+RENDERER_TEXT = {"server": "dot (server)", "browser": "browser"}
 DEFAULT_ANNOTATIONS = [a for a in ANNOTATIONS if a in diagram.DEFAULT_ANNOTATIONS]
 
 
@@ -106,9 +109,10 @@ def diagram_section(a: Analysis, choice: Choice) -> str:
     url_param("unfold", "unfold", [], parse_list(stages))
     url_param("annot", "annot", list(DEFAULT_ANNOTATIONS), parse_list(ANNOTATIONS))
     url_param("rankdir", "dir", "TB", parse_choice(diagram.RANKDIRS))
+    url_param("renderer", "draw", default_renderer(), parse_choice(RENDERERS))
     # stages that the current network lacks (layer4 after switching to a CIFAR net) drop out
     st.session_state["unfold"] = [s for s in st.session_state["unfold"] if s in stages]
-    c1, c2, c3, c4 = st.columns([3, 3, 5, 3])
+    c1, c4, c2 = st.columns([3, 3, 4])
     level = c1.segmented_control(
         "Level",
         LEVELS,
@@ -124,7 +128,8 @@ def diagram_section(a: Analysis, choice: Choice) -> str:
         placeholder="runs of identical blocks fold into “× n”",
         help="draw these stages block by block instead of folding identical blocks into one “× n” box",
     )
-    annotations = c3.pills(
+    c5, c6 = st.columns([7, 3])
+    annotations = c5.pills(
         "Annotations",
         ANNOTATIONS,
         key="annot",
@@ -136,27 +141,61 @@ def diagram_section(a: Analysis, choice: Choice) -> str:
         "Direction",
         diagram.RANKDIRS,
         key="rankdir",
-        format_func={"TB": "top → bottom", "LR": "left → right"}.get,
+        format_func={"TB": "↓ downwards", "LR": "→ across"}.get,
         required=True,
     )
-    remember("level", "unfold", "annot", "rankdir")
+    drawn_by = c6.segmented_control(
+        "Laid out by",
+        RENDERERS,
+        key="renderer",
+        format_func=RENDERER_TEXT.get,
+        required=True,
+        help="Graphviz's dot on the server (about 50 ms, needs Debian's graphviz) or Graphviz compiled to "
+        "WebAssembly in the browser (seconds on a small laptop; always available)",
+    )
+    remember("level", "unfold", "annot", "rankdir", "renderer")
     write_url(
         {
             "level": None if level == DEFAULT_LEVEL else level,
             "unfold": ",".join(unfold) or None,
             "annot": None if list(annotations) == DEFAULT_ANNOTATIONS else ",".join(annotations),
             "dir": None if rankdir == "TB" else rankdir,
+            "draw": None if drawn_by == default_renderer() else drawn_by,
         }
     )
     if level == "stage" and unfold:
         st.caption("Unfolding shows at the block and layer levels; the stage level draws one box per stage.")
-    title = (
-        f"{choice.title} · input {size_text(choice.input_size)} · "
-        f"{diagram.count(a.totals.params)} params · {diagram.count(a.totals.macs)} MACs"
-    )
+    title = choice.title  # the diagram adds the input size and the totals
     dot = dot_text(choice.spec, choice.input_size, level, tuple(unfold), tuple(annotations), rankdir, title)
+    if drawn_by == "server":
+        try:
+            st.markdown(svg_markup(dot), unsafe_allow_html=True)
+            return dot
+        except (diagram.GraphvizNotFound, diagram.GraphvizError) as e:
+            show_error(e, "the browser draws it instead.")
     st.graphviz_chart(dot, width="stretch")
     return dot
+
+
+def default_renderer() -> str:
+    return "server" if diagram.dot_available() else "browser"
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def svg_markup(dot: str) -> str:
+    """The diagram as inline SVG for ``st.markdown``: laid out by ``dot``, shown at its natural size
+    (fonts of 15–18 pt stay that size) or narrower when the column is narrower."""
+    svg = diagram.render(dot, "svg").decode("utf-8")
+    svg = re.sub(r"<!--.*?-->", "", svg[svg.index("<svg") :], flags=re.S)
+    width_pt = float(re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', svg).group(1))
+    svg = re.sub(
+        r'<svg([^>]*?)\swidth="[\d.]+pt"\s+height="[\d.]+pt"',
+        rf'<svg\1 style="width: min(100%, {width_pt * 4 / 3:.0f}px); height: auto"',
+        svg,
+        count=1,
+    )
+    # one line, so Markdown keeps it a single HTML block and leaves its text alone
+    return '<div class="resnet-diagram" data-testid="resnet-diagram">' + svg.replace("\n", " ") + "</div>"
 
 
 @st.cache_data(show_spinner=False, max_entries=128, hash_funcs={ResNetSpec: repr})

@@ -25,8 +25,17 @@ PAGES = [
 HERE = Path(__file__).resolve().parent
 
 pages = [
-    st.Page(str(HERE / file), title=title, icon=icon, url_path=url_path, default=url_path == "explorer")
+    st.Page(str(HERE / file), title=title, icon=icon, url_path=url_path)
     for file, title, icon, url_path in PAGES
     if (HERE / file).exists()
 ]
-st.navigation(pages).run()
+
+
+def home() -> None:
+    """The root URL opens the explorer at /explorer, keeping a link's query parameters."""
+    st.switch_page(pages[0], query_params=st.query_params.to_dict())
+
+
+# Streamlit serves the default page at "/" whatever its url_path; a hidden redirect there keeps
+# every page, the explorer included, at its own path, so "/explorer?arch=…" links work.
+st.navigation([st.Page(home, title="Home", url_path="home", default=True, visibility="hidden"), *pages]).run()

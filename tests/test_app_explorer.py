@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.formatting import fmt_bytes, fmt_giga, fmt_int, layers_csv
-from resnet_core import PRESETS, analyze
+from resnet_core import PRESETS, analyze, diagram
 from resnet_core.analysis import _analyze
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,13 +42,24 @@ def expected_metrics(spec, size) -> dict[str, str]:
 
 
 def dot_of(at: AppTest) -> str:
+    """The DOT text of the diagram drawn in the browser (pages opened with BROWSER_DRAWN)."""
     charts = at.get("graphviz_chart")
     assert charts, "no graphviz chart on the page"
     return charts[0].proto.spec
 
 
+def svg_of(at: AppTest) -> str:
+    """The server-drawn diagram: inline SVG in a Markdown element."""
+    found = [m.value for m in at.markdown if 'data-testid="resnet-diagram"' in m.value]
+    assert len(found) == 1, "no server-drawn diagram on the page"
+    return found[0]
+
+
+BROWSER_DRAWN = {"draw": "browser"}  # the diagram as st.graphviz_chart, whose DOT the test can read
+
+
 def test_default_page_shows_resnet50_numbers():
-    at = run_page()
+    at = run_page(BROWSER_DRAWN)
     assert at.title[0].value == "resnet50"
     assert metrics(at) == expected_metrics(PRESETS["resnet50"], 224)
     assert metrics(at)["Parameters"] == "25,557,032"  # torchvision's published count, with separators
@@ -59,7 +70,7 @@ def test_default_page_shows_resnet50_numbers():
 
 
 def test_shared_link_restores_the_modified_preset_and_the_view():
-    at = run_page({"arch": "resnet50", "stride_on": "1x1", "unfold": "layer3"})
+    at = run_page({"arch": "resnet50", "stride_on": "1x1", "unfold": "layer3"} | BROWSER_DRAWN)
     spec = PRESETS["resnet50"].replace(stride_on="1x1")
     assert at.title[0].value == "resnet50 (modified: stride on 1×1)"
     assert at.selectbox(key="stride_on").value == "1x1"
@@ -77,18 +88,18 @@ def test_shared_link_restores_the_modified_preset_and_the_view():
 
 
 def test_changing_the_preset_resets_the_fields_and_writes_the_url():
-    at = run_page({"arch": "resnet50", "stride_on": "1x1"})
+    at = run_page({"arch": "resnet50", "stride_on": "1x1"} | BROWSER_DRAWN)
     at.selectbox(key="arch").select("resnet18").run()
     assert not at.exception
     assert at.title[0].value == "resnet18"
     assert at.selectbox(key="block").value == "basic" and at.selectbox(key="stride_on").value == "3x3"
     assert metrics(at) == expected_metrics(PRESETS["resnet18"], 224)
-    assert dict(at.query_params) == {"arch": "resnet18"}
+    assert dict(at.query_params) == {"arch": "resnet18"} | BROWSER_DRAWN
     assert "resnet18 · input 224×224" in dot_of(at)
 
 
 def test_diagram_controls_change_the_dot_and_the_url():
-    at = run_page({"arch": "resnet18"})
+    at = run_page({"arch": "resnet18"} | BROWSER_DRAWN)
     at.segmented_control(key="level").set_value("layer").run()
     assert '"layer1.0.conv1"' in dot_of(at) and at.query_params["level"] == "layer"
     at.segmented_control(key="rankdir").set_value("LR").run()
@@ -97,6 +108,18 @@ def test_diagram_controls_change_the_dot_and_the_url():
     assert "receptive field" in dot_of(at) and at.query_params["annot"] == "rf"
     again = run_page(dict(at.query_params))
     assert dot_of(again) == dot_of(at)
+
+
+def test_server_draws_the_diagram_when_dot_is_installed():
+    at = run_page({"arch": "resnet50", "stride_on": "1x1", "unfold": "layer3"})
+    if diagram.dot_available():
+        svg = svg_of(at)
+        assert "<svg" in svg and "resnet50 (modified: stride on 1×1) · input 224×224" in svg
+        assert all(f">layer3.{i}<" in svg for i in range(6))  # unfolded blocks are node titles
+        assert not at.get("graphviz_chart")
+        assert at.segmented_control(key="renderer").value == "server" and "draw" not in at.query_params
+    else:  # no Graphviz here: the browser lays the diagram out, and the page says why SVG/PNG are missing
+        assert at.get("graphviz_chart") and any("graphviz" in i.value for i in at.info)
 
 
 def test_field_on_top_of_a_preset_round_trips_through_the_url():
