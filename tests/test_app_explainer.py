@@ -1,0 +1,126 @@
+"""Explainer page (AppTest): every section and every lecture step renders, filled, with the model's numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from resnet_core import PRESETS, analyze
+from resnet_core import explainer as ex
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "app" / "explainer.py")
+STEPS = ex.steps()
+
+
+def run_page(query: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def page_text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [t.value for t in at.title] + [c.value for c in at.caption]
+    parts += [t.value for t in at.table] if hasattr(at, "table") else []
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("slug", [s.slug for s in ex.sections()])
+def test_each_section_renders_filled(slug: str) -> None:
+    at = run_page({"section": slug})
+    section = ex.section(slug)
+    assert at.title[0].value == f"{section.number}. {section.title}"
+    text = page_text(at)
+    assert "{{" not in text and "}}" not in text
+    assert ex.fill(section.body) in text
+    if slug in ex.SOURCES:
+        assert at.code, "the annotated source is shown"
+        assert at.get("graphviz_chart"), "the block diagram is shown"
+
+
+def test_key_numbers_on_the_page_equal_the_analysis() -> None:
+    text = page_text(run_page({"section": "family"}))
+    for name in ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152"):
+        a = analyze(PRESETS[name], 224)
+        assert f"| {a.totals.params:,} |" in text
+        assert f"| {a.totals.macs / 1e9:.2f} |" in text
+    assert f"{analyze(PRESETS['resnet1202'], 32).totals.params:,}" in text
+
+
+@pytest.mark.parametrize("n", range(1, len(STEPS) + 1))
+def test_each_lecture_step_deep_link(n: int) -> None:
+    at = run_page({"mode": "lecture", "step": str(n)})
+    step = STEPS[n - 1]
+    text = page_text(at)
+    assert f"# {ex.fill(step.title)}" in text
+    assert ex.fill(step.body) in text
+    assert f"Step {n} of {len(STEPS)}" in text
+    assert f"(?mode=lecture&step={n})" in text
+    assert "{{" not in text
+    assert at.button(key="ex_prev").disabled == (n == 1)
+    assert at.button(key="ex_next").disabled == (n == len(STEPS))
+    assert bool(at.get("graphviz_chart")) == bool(step.diagram)
+
+
+@pytest.mark.parametrize("bad", ["0", "999", "abc"])
+def test_a_bad_step_falls_back_with_a_notice(bad: str) -> None:
+    at = run_page({"mode": "lecture", "step": bad})
+    assert any(bad in c.value for c in at.caption)
+    assert "Step " in page_text(at)
+
+
+def test_next_and_previous_rewrite_the_step_in_the_url() -> None:
+    at = run_page({"mode": "lecture", "step": "3"})
+    at.button(key="ex_next").click().run()
+    assert not at.exception
+    assert f"# {ex.fill(STEPS[3].title)}" in page_text(at)
+    assert at.query_params["step"] == "4"
+    at.button(key="ex_prev").click().run()
+    at.button(key="ex_prev").click().run()
+    assert f"# {ex.fill(STEPS[1].title)}" in page_text(at)
+    assert at.query_params["step"] == "2"
+
+
+def test_present_opens_the_sections_first_step_and_exit_returns() -> None:
+    at = run_page({"section": "stride"})
+    at.button(key="ex_present").click().run()
+    n = ex.first_step_of("stride")
+    assert at.query_params["mode"] == "lecture" and at.query_params["step"] == str(n)
+    assert f"# {ex.fill(STEPS[n - 1].title)}" in page_text(at)
+    at.button(key="ex_exit").click().run()
+    assert not at.exception
+    assert at.title[0].value.endswith(ex.section("stride").title)
+
+
+def test_picking_an_annotation_highlights_its_node() -> None:
+    at = run_page({"section": "shortcuts"})
+    radio = at.radio(key="ex_ann_shortcuts")
+    for i, ann in enumerate(ex.SOURCES["shortcuts"].annotations):
+        radio.set_value(i).run()
+        dot = at.get("graphviz_chart")[0].proto.spec
+        assert f'"{ann.node}" [label=' in dot
+        highlighted = [line for line in dot.splitlines() if ex.FILL_HIGHLIGHT in line]
+        assert len(highlighted) == 1 and highlighted[0].lstrip().startswith(f'"{ann.node}"')
+        assert f"◀◀ {i + 1}" in at.code[0].value
+
+
+def test_check_yourself_on_the_learners_spec() -> None:
+    at = run_page({"section": "shortcuts", "ex_q_arch": "resnet34", "ex_q_shortcut": "C"})
+    spec = PRESETS["resnet34"].replace(shortcut="C")
+    q = next(q for q in ex.QUESTIONS if q.key == "shortcut_params")
+    assert any("option C" in m.value for m in at.markdown)
+    at.number_input(key="ex_q_shortcut_params").set_value(q.answer(spec)).run()
+    at.button(key="ex_q_shortcut_params_check").click().run()
+    assert at.success and f"{q.answer(spec):,}" in at.success[0].value
+    at.number_input(key="ex_q_shortcut_params").set_value(1).run()
+    at.button(key="ex_q_shortcut_params_check").click().run()
+    assert at.error and f"{q.answer(spec):,}" in at.error[0].value
+
+
+def test_a_bottleneck_question_on_a_basic_spec_says_so() -> None:
+    at = run_page({"section": "stride", "ex_q_arch": "resnet18"})
+    assert any("bottleneck" in i.value for i in at.info)
