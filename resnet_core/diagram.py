@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import itertools
+import re
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -137,13 +138,21 @@ class _Html(str):
     """An HTML-like label body: emitted as ``<…>``, already escaped."""
 
 
+_DOT_SPECIAL = re.compile(r'[\\"\r\n]')
+_HTML_SPECIAL = re.compile(r"[&<>\"'\r\n]")
+
+
 def quote(text: str) -> str:
     """A DOT quoted string: backslashes and double quotes escaped, newlines as Graphviz's ``\\n``."""
+    if _DOT_SPECIAL.search(text) is None:  # the common case: names and numbers
+        return f'"{text}"'
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "").replace("\n", "\\n") + '"'
 
 
 def escape_html(text: str) -> str:
     """Text for an HTML-like label: ``& < > " '`` as entities, newlines as line breaks."""
+    if _HTML_SPECIAL.search(text) is None:
+        return text
     return html.escape(text, quote=True).replace("\r", "").replace("\n", "<BR/>")
 
 
@@ -292,11 +301,14 @@ def shortcut_text(block: BlockSummary, annotations: frozenset[str] = DEFAULT_ANN
 def block_runs(stage: StageSummary, options: DiagramOptions) -> list[tuple[BlockSummary, ...]]:
     """The stage's blocks as drawn: runs of ``min_run`` or more equal signatures fold into one tuple."""
     runs: list[list[BlockSummary]] = []
+    previous = None
     for b in stage.blocks:
-        if runs and runs[-1][-1].signature() == b.signature():
+        signature = b.signature()
+        if runs and signature == previous:
             runs[-1].append(b)
         else:
             runs.append([b])
+        previous = signature
     fold = options.fold and stage.name not in options.unfold
     out: list[tuple[BlockSummary, ...]] = []
     for run in runs:
@@ -328,6 +340,7 @@ def _check_stage_names(analysis: Analysis, options: DiagramOptions) -> None:
 class _Dot:
     def __init__(self, options: DiagramOptions, title: str) -> None:
         self.lines: list[str] = []
+        self.cache: dict[object, str] = {}  # attribute strings shared by look-alike nodes
         self.indent = "  "
         lr = options.rankdir == "LR"
         graph = {
@@ -618,6 +631,16 @@ def _layer_node(dot: _Dot, r: LayerRecord, opts: DiagramOptions) -> None:
     if r.kind == "ResidualAdd":
         _add_node(dot, r.name)
         return
+    # Blocks repeat: the same attributes serve every record that would be drawn alike.
+    key = (r.kind, r.path, r.block is None, r.kernel, r.stride, r.attrs.get("groups"), r.output_shape[1])
+    key += (r.input_shape[1], r.params, r.macs) + ((r.rf, r.jump) if "rf" in opts.annotations else ())
+    attrs = dot.cache.get(key)
+    if attrs is None:
+        attrs = dot.cache[key] = _attrs(_layer_node_attrs(r, opts))
+    dot.lines.append(f"{dot.indent}{quote(r.name)} {attrs};")
+
+
+def _layer_node_attrs(r: LayerRecord, opts: DiagramOptions) -> dict[str, object]:
     lines: list[tuple[str, str | None]] = []
     if r.params or r.macs:
         cost = _cost_line(r.params, r.macs, opts.annotations, skip_zero=True)
@@ -639,13 +662,12 @@ def _layer_node(dot: _Dot, r: LayerRecord, opts: DiagramOptions) -> None:
         label = _html_lines(text, lines)
     else:
         label = _Html(f'<FONT POINT-SIZE="{TITLE_PT if r.kernel else TEXT_PT}">{escape_html(text)}</FONT>')
-    dot.node(
-        r.name,
-        label=label,
-        fillcolor=fill,
-        color=ORANGE if strided else None,
-        penwidth="2.5" if strided else None,
-    )
+    return {
+        "label": label,
+        "fillcolor": fill,
+        "color": ORANGE if strided else None,
+        "penwidth": "2.5" if strided else None,
+    }
 
 
 def _layer_level(analysis: Analysis, opts: DiagramOptions, dot: _Dot) -> list[tuple[BlockSummary, ...]]:
@@ -679,6 +701,8 @@ def _layer_level(analysis: Analysis, opts: DiagramOptions, dot: _Dot) -> list[tu
     by_name = {r.name: r for r in analysis.layers}
     boundary: dict[str, str] = {}
     block_last = {b.name: b.layers[-1].name for b in analysis.blocks}
+    shapes = "shape" in opts.annotations
+    plain_edge = {}  # shape (or None) → attribute string of a main-path edge
     for r in drawn.values():
         for position, source in enumerate(r.inputs):
             src = alias.get(source, source)
@@ -687,22 +711,23 @@ def _layer_level(analysis: Analysis, opts: DiagramOptions, dot: _Dot) -> list[tu
                     rec = by_name[src]
                     boundary[src] = _boundary_node(dot, analysis, rec.stage, rec.output_shape)
                 src = boundary[src]
-            is_shortcut = r.path == "shortcut" or (r.kind == "ResidualAdd" and position == 1)
-            if is_shortcut:
-                block = run_of[r.block]  # type: ignore[index]
-                attrs = dict(SHORTCUT_STYLE[block[0].shortcut])
+            if r.path == "shortcut" or (r.kind == "ResidualAdd" and position == 1):
+                run = run_of[r.block]  # type: ignore[index]
+                attrs = dict(SHORTCUT_STYLE[run[0].shortcut])
                 if r.kind == "ResidualAdd":  # the edge that closes the shortcut stands for it
-                    attrs = _shortcut_edge(
-                        block[0].shortcut, shortcut_text(block[0], frozenset(), len(block)), len(block)
-                    )
+                    attrs = _shortcut_edge(run[0].shortcut, shortcut_text(run[0], frozenset(), len(run)), len(run))
                 dot.edge(src, r.name, **attrs)
                 continue
-            label = None
-            if src in drawn and "shape" in opts.annotations:
+            shape = None
+            if shapes and src in drawn:
                 s = drawn[src]
                 if s.output_shape != s.input_shape or block_last.get(s.block or "") == s.name:
-                    label = edge_label(shape_text(s.output_shape))
-            dot.edge(src, r.name, label=label)
+                    shape = s.output_shape
+            attrs_text = plain_edge.get(shape)
+            if attrs_text is None:
+                label = edge_label(shape_text(shape)) if shape else None
+                attrs_text = plain_edge[shape] = _attrs({"label": label})
+            dot.lines.append(f"{dot.indent}{quote(src)} -> {quote(r.name)} {attrs_text};")
     return list(run_of.values())
 
 

@@ -1,0 +1,116 @@
+"""Diagram cost: building the DOT against the analysis it draws, and Graphviz's layout time and SVG size.
+
+Baseline, named: ``analyze() warm-uncached`` — ``resnet_core.analysis._analyze.__wrapped__`` (the
+trace on the meta device without its lru_cache), after one warm-up call, best of ``--rounds``.
+The DOT build (``to_dot``) is timed the same way (best of 4 × rounds), so ``build / analysis`` is the share of the
+analysis's cost that drawing adds (goal: under 5 % for resnet152 at every level).
+
+Layout: ``dot -Tsvg`` wall time (one process, median of ``--rounds``; the unfolded layer level of
+resnet152 once) and the SVG's size. Goal: the default view (block level, folded) of every preset
+lays out in under 1 s.
+
+    .venv/bin/python benchmarks/bench_diagram.py [--rounds 5] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch
+
+from resnet_core.analysis import _analyze, analyze, normalize_input_size
+from resnet_core.diagram import DiagramOptions, dot_available, render, to_dot
+from resnet_core.spec import PRESETS, default_input_size
+
+BASELINE = "analyze() warm-uncached"
+
+
+def best_time(fn: Callable[[], object], rounds: int) -> tuple[float, object]:
+    """Best of ``rounds`` after a warm-up (timeit's convention: the minimum is the least disturbed run)."""
+    result = fn()  # warm-up
+    times = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), result
+
+
+def analysis_of(name: str, rounds: int):
+    spec = PRESETS[name]
+    hw = normalize_input_size(default_input_size(spec))
+    return best_time(lambda: _analyze.__wrapped__(spec, hw, torch.float32), rounds)
+
+
+def layout(text: str, rounds: int) -> tuple[float, int]:
+    times, size = [], 0
+    for _ in range(rounds):
+        t = time.perf_counter()
+        size = len(render(text, "svg", timeout=300))
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), size
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--quick", action="store_true", help="skip the unfolded layer level of resnet152 (several s)")
+    args = p.parse_args(argv)
+    has_dot = dot_available()
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, Graphviz dot {'found' if has_dot else 'MISSING'}")
+    print(f"baseline: {BASELINE}, best of {args.rounds}; load average {os.getloadavg()[0]:.1f}\n")
+
+    views: list[tuple[str, DiagramOptions, bool]] = [
+        ("stage", DiagramOptions(level="stage"), True),
+        ("block (folded, default)", DiagramOptions(level="block"), True),
+        ("block unfolded", DiagramOptions(level="block", fold=False), True),
+        ("layer (folded)", DiagramOptions(level="layer"), True),
+        ("layer unfolded", DiagramOptions(level="layer", fold=False), not args.quick),
+    ]
+    header = f"{'network / view':<36} {'DOT build ms':>12} {'analysis ms':>11} {'build/analysis':>14} {'dot s':>7} {'SVG KiB':>8}"
+    print(header)
+    print("-" * len(header))
+    worst = 0.0
+    for name, chosen in (("resnet152", views), ("resnet1202", views[1:2])):
+        t_analysis, a = analysis_of(name, args.rounds)
+        for label, options, do_layout in chosen:
+            t_build, text = best_time(lambda o=options, a=a: to_dot(a, o), 4 * args.rounds)
+            ratio = t_build / t_analysis
+            if name == "resnet152":
+                worst = max(worst, ratio)
+            t_dot, size = (
+                layout(text, 1 if "unfolded" in label else args.rounds) if has_dot and do_layout else (None, 0)
+            )
+            dot_s = f"{t_dot:7.2f}" if t_dot is not None else f"{'—':>7}"
+            print(
+                f"{name + ' / ' + label:<36} {t_build * 1e3:12.2f} {t_analysis * 1e3:11.1f} {ratio:14.2%} "
+                f"{dot_s} {size / 1024:8.0f}"
+            )
+    print(
+        f"\nresnet152, worst build/analysis over the levels: {worst:.2%} (goal < 5 %: {'met' if worst < 0.05 else 'MISSED'})"
+    )
+
+    if not has_dot:
+        print("dot is missing: layout times skipped (install Debian's graphviz)")
+        return 0
+    print("\ndefault view (block level, folded) of every preset: dot -Tsvg wall time")
+    slowest = ("", 0.0)
+    for name, spec in PRESETS.items():
+        a = analyze(spec, default_input_size(spec))
+        t_dot, size = layout(to_dot(a), args.rounds)
+        slowest = max(slowest, (name, t_dot), key=lambda x: x[1])
+        print(f"  {name:<20} {t_dot:6.2f} s {size / 1024:6.0f} KiB")
+    print(f"slowest: {slowest[0]} {slowest[1]:.2f} s (goal < 1 s: {'met' if slowest[1] < 1 else 'MISSED'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
