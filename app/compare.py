@@ -109,16 +109,14 @@ def readable(fig: go.Figure, height: int) -> go.Figure:
     return fig
 
 
-def label_positions(
-    points: list[tuple[float, float, str]], fixed: list[tuple[float, float, str]], size: tuple[int, int] = (1200, 480)
-) -> list[str]:
-    """A text position per labelled point on log-log axes that keeps labels off each other and off
-    the ``fixed`` points (drawn with their label on the right), greedily, in rough screen pixels."""
-    logs = [(math.log10(x), math.log10(y)) for x, y, _ in points + fixed]
+def label_positions(points: list[tuple[float, float, str]], size: tuple[int, int] = (1200, 480)) -> list[str]:
+    """A text position per point on log-log axes that keeps labels off each other and off every
+    marker, placed greedily in the order given, in rough screen pixels."""
+    logs = [(math.log10(x), math.log10(y)) for x, y, _ in points]
     xs, ys = [p[0] for p in logs], [p[1] for p in logs]
     sx = size[0] / max(max(xs) - min(xs), 0.5)
     sy = size[1] / max(max(ys) - min(ys), 0.5)
-    char, line, gap = 8.0, 18.0, 7.0
+    char, line, gap = 8.5, 18.0, 9.0
 
     def box(x: float, y: float, text: str, dx: int, dy: int) -> tuple[float, float, float, float]:
         w, h = len(text) * char, line
@@ -129,12 +127,11 @@ def label_positions(
     def overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
         return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
 
-    taken = [box(x, y, "●", 0, 0) for x, y, _ in points + fixed]
-    taken += [box(x, y, text + "  ", 1, 0) for x, y, text in fixed]
+    taken = [box(x, y, "●●", 0, 0) for x, y, _ in points]  # the markers
     candidates = {
+        "middle right": (1, 0),
         "top center": (0, 1),
         "bottom center": (0, -1),
-        "middle right": (1, 0),
         "middle left": (-1, 0),
         "top right": (1, 1),
         "bottom left": (-1, -1),
@@ -172,43 +169,56 @@ def stage_bars(labels: list[str], splits: list[dict[str, tuple[int, int]]], whic
 
 
 def preset_scatter(chosen: list[tuple[str, str, Summary]]) -> go.Figure:
-    """Parameters against MACs for every preset (at its own input size), the chosen ones marked."""
+    """Parameters against MACs for every preset (at its own input size), the chosen ones marked.
+
+    A chosen architecture that sits exactly on a preset's point takes over that point's label."""
     names, params, macs = [], [], []
     for name, spec in PRESETS.items():
         a = get_analysis(spec, default_input_size(spec))
         names.append(name)
         params.append(a.totals.params / 1e6)
         macs.append(a.totals.macs / 1e9)
+    picked = [(s.macs / 1e9, s.params / 1e6, f"{letter}: {short_title(title)}") for letter, title, s in chosen]
+    on_picked = {(x, y) for x, y, _ in picked}
+    labels = ["" if (x, y) in on_picked else n for x, y, n in zip(macs, params, names, strict=True)]
+    positions = label_positions(picked + list(zip(macs, params, labels, strict=True)))
     fig = go.Figure()
     fig.add_scatter(
         name="presets",
         x=macs,
         y=params,
-        text=names,
+        text=labels,
+        customdata=names,
         mode="markers+text",
-        textposition=label_positions(
-            list(zip(macs, params, names, strict=True)),
-            [(s.macs / 1e9, s.params / 1e6, letter) for letter, _, s in chosen],
-        ),
+        textposition=positions[len(picked) :],
         marker={"size": 9, "color": "#9a9a9a"},
         textfont={"size": 14, "color": "#555"},
-        hovertemplate="%{text}<br>%{x:,.3f} GMACs<br>%{y:,.2f} M params<extra></extra>",
+        hovertemplate="%{customdata}<br>%{x:,.3f} GMACs<br>%{y:,.2f} M params<extra></extra>",
     )
-    for (letter, title, s), color in zip(chosen, COLORS, strict=False):
+    for (x, y, text), (letter, title, _), color, pos in zip(picked, chosen, COLORS, positions, strict=False):
         fig.add_scatter(
             name=f"{letter}: {title}",
-            x=[s.macs / 1e9],
-            y=[s.params / 1e6],
-            text=[letter],
+            x=[x],
+            y=[y],
+            text=[text],
             mode="markers+text",
-            textposition="middle right",
-            marker={"size": 20, "color": color, "line": {"width": 2, "color": "white"}, "symbol": "diamond"},
-            textfont={"size": 18, "color": color},
+            textposition=pos,
+            marker={"size": 18, "color": color, "line": {"width": 2, "color": "white"}, "symbol": "diamond"},
+            textfont={"size": 17, "color": color},
             hovertemplate=f"{letter}: {title}<br>%{{x:,.3f}} GMACs<br>%{{y:,.2f}} M params<extra></extra>",
         )
-    fig.update_xaxes(type="log", title="multiply-adds per image (G, log scale)")
-    fig.update_yaxes(type="log", title="parameters (M, log scale)")
+    xs, ys = (
+        [math.log10(v) for v in macs + [p[0] for p in picked]],
+        [math.log10(v) for v in params + [p[1] for p in picked]],
+    )
+    fig.update_xaxes(type="log", title="multiply-adds per image (G, log scale)", range=[min(xs) - 0.2, max(xs) + 0.4])
+    fig.update_yaxes(type="log", title="parameters (M, log scale)", range=[min(ys) - 0.15, max(ys) + 0.15], dtick="D2")
     return readable(fig, 600)
+
+
+def short_title(title: str) -> str:
+    """'resnet50' or 'resnet50*' for a modified one (the legend has the whole title)."""
+    return title.split(" (modified")[0] + ("*" if "(modified" in title else "")
 
 
 def block_panel(block: BlockCount) -> None:
@@ -267,13 +277,14 @@ if len(analyses) == n:
 
     st.subheader("Per stage")
     splits = [stage_split(a) for a in analyses]
+    short = [f"{lab[0]}: {short_title(c.title)}" for lab, c in zip(labels, choices, strict=True)]
     left, right = st.columns(2)
     with left:
         st.markdown("**Parameters (M)**")
-        st.plotly_chart(stage_bars(labels, splits, 0, 1e6), key="cmp_stage_params", width="stretch")
+        st.plotly_chart(stage_bars(short, splits, 0, 1e6), key="cmp_stage_params", width="stretch")
     with right:
         st.markdown("**Multiply-adds (G)**")
-        st.plotly_chart(stage_bars(labels, splits, 1, 1e9), key="cmp_stage_macs", width="stretch")
+        st.plotly_chart(stage_bars(short, splits, 1, 1e9), key="cmp_stage_macs", width="stretch")
 
     st.subheader("Parameters against multiply-adds, all presets")
     st.caption("Each preset at the input size it was designed for (ImageNet 224, CIFAR 32); A … D as chosen.")

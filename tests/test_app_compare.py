@@ -66,7 +66,8 @@ def test_stage_bars_stack_each_architectures_stages(default_page):
 def test_scatter_holds_every_preset_and_marks_the_chosen(default_page):
     data = figure(default_page, "cmp_scatter")["data"]
     presets = data[0]
-    assert presets["text"] == list(PRESETS)
+    assert presets["customdata"] == list(PRESETS)
+    assert [t for t in presets["text"] if t] == [n for n in PRESETS if n not in ("resnet18", "resnet34", "resnet50")]
     expected = [analyze(s, default_input_size(s)) for s in PRESETS.values()]
     assert presets["x"] == pytest.approx([a.totals.macs / 1e9 for a in expected])
     assert presets["y"] == pytest.approx([a.totals.params / 1e6 for a in expected])
