@@ -1,0 +1,108 @@
+"""The app in a real browser: Debian's Chromium driven by Playwright against `streamlit run`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from app.formatting import CSV_COLUMNS
+from resnet_core import PRESETS, analyze
+
+pytestmark = pytest.mark.e2e
+
+DIAGRAM = "[data-testid='resnet-diagram'] svg text, [data-testid='stGraphVizChart'] svg text"
+
+
+def settle(page: Page, timeout: float = 60_000) -> None:
+    """Wait until the page's script has finished (Streamlit's 'running' status is gone)."""
+    page.get_by_test_id("stMain").wait_for(timeout=timeout)
+    page.wait_for_timeout(300)  # the status widget appears only after a short delay
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=timeout)
+
+
+def diagram_text(page: Page, text: str):
+    return page.locator(DIAGRAM, has_text=text).first
+
+
+def no_error_on(page: Page) -> None:
+    assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").first.inner_text()
+    assert "Traceback" not in page.content()
+
+
+def pick(page: Page, label: str, option: str) -> None:
+    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_root_url_opens_the_explorer_keeping_the_link(page: Page, warm_server: str):
+    page.goto(warm_server + "/?arch=resnet34")
+    expect(page.locator("h1").first).to_have_text("resnet34")
+    assert urlparse(page.url).path == "/explorer" and parse_qs(urlparse(page.url).query)["arch"] == ["resnet34"]
+
+
+def test_every_registered_page_opens_without_an_error(page: Page, warm_server: str):
+    page.goto(warm_server + "/explorer")
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.wait_for()
+    # each link reads "<icon>\n\n<title>"
+    links = {a.inner_text().strip().splitlines()[-1]: a.get_attribute("href") for a in nav.locator("a").all()}
+    assert "Architecture explorer" in links and urlparse(links["Architecture explorer"]).path == "/explorer"
+    for title, href in links.items():
+        page.goto(href)
+        settle(page)
+        expect(page.locator("h1").first).to_be_visible()
+        no_error_on(page)
+        assert page.title(), title
+
+
+def test_changing_the_preset_redraws_the_diagram(page: Page, warm_server: str):
+    page.goto(warm_server + "/explorer?arch=resnet50")
+    diagram_text(page, "resnet50 · input 224×224").wait_for()
+    pick(page, "Preset", "resnet20")
+    diagram_text(page, "resnet20 · input 32×32").wait_for()
+    expect(page.locator("h1").first).to_have_text("resnet20")
+    expect(page.get_by_test_id("stMetricValue").first).to_have_text(
+        f"{analyze(PRESETS['resnet20'], 32).totals.params:,}"
+    )
+    assert parse_qs(urlparse(page.url).query)["arch"] == ["resnet20"]
+    no_error_on(page)
+
+
+def test_a_shared_link_restores_its_state_and_survives_a_reload(page: Page, warm_server: str):
+    page.goto(warm_server + "/explorer?arch=resnet50&stride_on=1x1&unfold=layer3")
+    for _ in range(2):
+        expect(page.locator("h1").first).to_have_text("resnet50 (modified: stride on 1×1)")
+        diagram_text(page, "layer3.4").wait_for()  # layer3 drawn block by block
+        assert page.locator(DIAGRAM, has_text=re.compile(r"^layer2\.3$")).count() == 0  # layer2 still folded
+        expect(page.get_by_role("combobox", name="Stride placement")).to_have_value(re.compile("1×1"))
+        expect(page.get_by_test_id("stMultiSelect").get_by_text("layer3")).to_be_visible()
+        query = parse_qs(urlparse(page.url).query)
+        assert query["stride_on"] == ["1x1"] and query["unfold"] == ["layer3"]
+        no_error_on(page)
+        page.reload()
+
+
+def test_a_bad_link_value_shows_a_notice_not_a_traceback(page: Page, warm_server: str):
+    page.goto(warm_server + "/explorer?arch=resnet51&level=atoms")
+    expect(page.get_by_test_id("stAlert").filter(has_text="Unknown preset 'resnet51'")).to_be_visible()
+    expect(page.get_by_test_id("stAlert").filter(has_text="level")).to_have_count(1)
+    expect(page.locator("h1").first).to_have_text("resnet50")
+    no_error_on(page)
+
+
+def test_csv_download_has_a_row_per_layer(page: Page, warm_server: str):
+    page.goto(warm_server + "/explorer?arch=resnet18")
+    button = page.get_by_role("button", name="CSV (layers)")
+    button.wait_for()
+    with page.expect_download() as info:
+        button.click()
+    download = info.value
+    assert download.suggested_filename == "resnet18_224_layers.csv"
+    rows = list(csv.reader(io.StringIO(download.path().read_text(encoding="utf-8"))))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert len(rows) - 1 == len(analyze(PRESETS["resnet18"], 224).layers)
