@@ -166,7 +166,7 @@ def field_figure(
         range=[y_hi, y_lo], title="input row (px)", showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1
     )
     fig.update_layout(showlegend=False, plot_bgcolor="#e9e9e9")
-    return readable(fig, 680)
+    return readable(fig, 580)
 
 
 @st.cache_data(show_spinner=False, max_entries=64, hash_funcs={ResNetSpec: repr})
@@ -320,13 +320,14 @@ with right:
             rows_c, cols_c = computed_span(record, unit, input_hw)
             table = pd.DataFrame(
                 {
-                    "measured (first … last)": [f"{rows_m[0]} … {rows_m[1]}", f"{cols_m[0]} … {cols_m[1]}"],
-                    "computed (first … last)": [f"{rows_c[0]} … {rows_c[1]}", f"{cols_c[0]} … {cols_c[1]}"],
+                    "measured": [f"{rows_m[0]} … {rows_m[1]}", f"{cols_m[0]} … {cols_m[1]}"],
+                    "computed": [f"{rows_c[0]} … {rows_c[1]}", f"{cols_c[0]} … {cols_c[1]}"],
                     "agree": ["✅" if rows_m == rows_c else "❌", "✅" if cols_m == cols_c else "❌"],
                 },
                 index=["rows", "columns"],
             )
             st.dataframe(table, key="rf_measured_table", width="stretch")
+            st.caption("First … last input pixel the unit sees, clipped to the image.")
             if (rows_m, cols_m) == (rows_c, cols_c):
                 st.success("✅ The gradient touches exactly the pixels the recurrence predicts (clipped to the image).")
             else:
