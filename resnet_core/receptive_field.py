@@ -144,6 +144,10 @@ def _linearise(model: nn.Module) -> nn.Module:
     return model.eval()
 
 
+class _AllCaptured(Exception):
+    """Raised by the last hook a measurement needs, to skip the rest of the forward pass."""
+
+
 def measure_receptive_field(
     spec: ResNetSpec,
     layer: str,
@@ -154,29 +158,61 @@ def measure_receptive_field(
 
     ``unit`` is (row, col) in the layer's output map; by default the centre unit.
     """
+    return measure_receptive_fields(spec, [(layer, unit)], input_size)[0]
+
+
+def measure_receptive_fields(
+    spec: ResNetSpec,
+    requests: list[tuple[str, tuple[int, int] | None]],
+    input_size: int | tuple[int, int] = 224,
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """``measure_receptive_field`` for several (layer, unit) pairs with one model and one backward pass.
+
+    Request i gets image i of a batch: in eval mode the images never mix, so the gradient of the
+    sum of every request's unit, read image by image, is each unit's own input gradient.
+    """
     from resnet_core.analysis import normalize_input_size
     from resnet_core.model import build
 
     h, w = normalize_input_size(input_size)
     model = _linearise(build(spec).double())
     modules = dict(model.named_modules())
-    if layer not in modules:
-        raise KeyError(f"no layer named {layer!r}")
-    captured: list[torch.Tensor] = []
-    handle = modules[layer].register_forward_hook(lambda m, i, o: captured.append(o))
-    x = torch.ones(1, spec.in_channels, h, w, dtype=torch.float64, requires_grad=True)
+    missing = [layer for layer, _ in requests if layer not in modules]
+    if missing:
+        raise KeyError(f"no layer named {missing[0]!r}")
+    wanted = {layer for layer, _ in requests}
+    captured: dict[str, torch.Tensor] = {}
+
+    def capture(layer: str, out: torch.Tensor) -> None:
+        captured.setdefault(layer, out)
+        if len(captured) == len(wanted):
+            raise _AllCaptured  # the rest of the network cannot change these units' fields
+
+    handles = [modules[layer].register_forward_hook(lambda m, i, o, layer=layer: capture(layer, o)) for layer in wanted]
+    x = torch.ones(len(requests), spec.in_channels, h, w, dtype=torch.float64, requires_grad=True)
     try:
         model(x)
+    except _AllCaptured:
+        pass
     finally:
-        handle.remove()
-    out = captured[-1]
-    if unit is None:
-        unit = (out.shape[2] // 2, out.shape[3] // 2)
-    out[0, :, unit[0], unit[1]].sum().backward()
-    touched = x.grad[0].abs().sum(dim=0) > 0  # (H, W)
-    rows = torch.nonzero(touched.any(dim=1)).flatten()
-    cols = torch.nonzero(touched.any(dim=0)).flatten()
-    return (int(rows.min()), int(rows.max())), (int(cols.min()), int(cols.max()))
+        for handle in handles:
+            handle.remove()
+    units = []
+    total = x.new_zeros(())
+    for i, (layer, unit) in enumerate(requests):
+        out = captured[layer]  # (N, C, H', W')
+        if unit is None:
+            unit = (out.shape[2] // 2, out.shape[3] // 2)
+        units.append(unit)
+        total = total + out[i, :, unit[0], unit[1]].sum()
+    total.backward()
+    spans = []
+    for i in range(len(requests)):
+        touched = x.grad[i].abs().sum(dim=0) > 0  # (H, W): the pixels request i's unit depends on
+        rows = torch.nonzero(touched.any(dim=1)).flatten()
+        cols = torch.nonzero(touched.any(dim=0)).flatten()
+        spans.append(((int(rows.min()), int(rows.max())), (int(cols.min()), int(cols.max()))))
+    return spans
 
 
 def computed_span(
