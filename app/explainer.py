@@ -31,14 +31,14 @@ header[data-testid="stHeader"], [data-testid="stSidebar"], [data-testid="stSideb
   padding-top: 2.2rem !important; padding-bottom: 0.5rem !important; max-width: 1800px !important;
 }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li {
-  font-size: 2.15rem !important; line-height: 1.4 !important;
+  font-size: 2.6rem !important; line-height: 1.4 !important;
 }
-[data-testid="stMarkdownContainer"] li { margin-bottom: 0.55rem; }
-[data-testid="stMarkdownContainer"] h1 { font-size: 3.3rem !important; padding-bottom: 0.2rem; }
+[data-testid="stMarkdownContainer"] li { margin-bottom: 0.9rem; }
+[data-testid="stMarkdownContainer"] h1 { font-size: 4rem !important; padding-bottom: 1.2rem; }
 .ex-foot p { font-size: 1.35rem !important; color: #444; }
 .stButton button p { font-size: 1.6rem !important; }
 .stButton button { min-height: 3.4rem; }
-[data-testid="stGraphVizChart"] svg { max-height: 640px; }
+[data-testid="stGraphVizChart"] svg { max-height: 680px; }
 </style>
 """
 
@@ -105,12 +105,12 @@ def lecture() -> None:
         with text_col:
             st.markdown(body)
         with diagram_col:
-            st.graphviz_chart(ex.block_dot(step.diagram, rankdir="LR", compact=True), width="stretch")
+            st.graphviz_chart(ex.block_dot(step.diagram, compact=True), width="stretch")
     else:
         st.markdown(body)
 
     st.divider()
-    prev_col, where_col, next_col, exit_col = st.columns([1, 3, 1, 1], vertical_alignment="center")
+    prev_col, where_col, next_col, exit_col = st.columns([1, 4, 1, 1], vertical_alignment="center")
     with prev_col:
         st.button("◀ Previous", key="ex_prev", disabled=n <= 1, on_click=go_to_step, args=(n - 1,))
     with where_col:

@@ -588,6 +588,10 @@ def block_dot(key: str, highlight: str | None = None, rankdir: str = "TB", compa
             else:
                 kept.append(r)
         records = kept
+        # a slide: short labels in large type, no title (the slide has one)
+        lines[2] = lines[2].replace("fontsize=16", "fontsize=26")
+        lines[3] = lines[3].replace("fontsize=13", "fontsize=20")
+        lines[4] = '  label="";'
     node("x", f"x  {_shape(records[0].input_shape)}", "#F2F2F2", ", shape=ellipse")
     for r in records:
         short = r.name[len(prefix) :]
@@ -603,6 +607,8 @@ def block_dot(key: str, highlight: str | None = None, rankdir: str = "TB", compa
             label = f"{short}: subsample /{r.stride}, zero-pad to {r.output_shape[1]} ch"
         else:
             label = f"{short}: {r.kind.replace('BatchNorm2d', 'BN')}"
+        if compact:
+            label = label.split(": ", 1)[-1].replace("add  (+)", "+")
         extra = ", shape=circle" if r.kind == "ResidualAdd" else ""
         node(short, label, _KIND_FILL.get(r.kind, "#F2F2F2"), extra)
     for r in records:
