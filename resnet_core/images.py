@@ -147,7 +147,7 @@ def preprocess(
     steps.append(
         PreprocessStep(
             "to tensor",
-            "channels first, bytes 0…255 scaled to 0…1",
+            "channels first, bytes 0–255 scaled to 0–1",
             tuple(t.shape),
             None,
             (float(t.min()), float(t.max())),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 import torch
@@ -199,3 +200,32 @@ def test_activation_layer_must_exist():
     model = build(TINY).eval()
     with pytest.raises(ValueError, match="not a module of this network"):
         predict_with_activations(model, make_input(TINY, 1, 32, torch.device("cpu")), "layer9")
+
+
+def _gpu_check():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_check.py"
+    spec = importlib.util.spec_from_file_location("gpu_check", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_gpu_check_exits_cleanly_without_cuda(capsys):
+    assert _gpu_check().main([]) == 0
+    assert "no CUDA device here" in capsys.readouterr().out
+
+
+def test_gpu_check_correctness_part_runs_on_the_cpu():
+    rows = _gpu_check().correctness("resnet18", torch.device("cpu"), ["float32", "bfloat16"], batch=1, size=32)
+    assert [(r["dtype"], r["channels_last"]) for r in rows] == [
+        ("float32", False),
+        ("float32", True),
+        ("bfloat16", False),
+        ("bfloat16", True),
+    ]
+    assert all(r["pass"] for r in rows)
+    assert rows[0]["max_abs_diff"] == 0  # same device, same dtype, same layout: bit-identical
+    assert rows[2]["max_abs_diff"] > 0  # bfloat16 really ran

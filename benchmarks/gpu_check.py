@@ -1,0 +1,187 @@
+"""GPU check, one run: correctness against the CPU, then resnet50 throughput on the GPU.
+
+    python benchmarks/gpu_check.py [--arch resnet50] [--batches 1,32,256] [--budget-s 420] [--json out.json]
+
+1. Correctness: the same weights and input on the CPU (float32, the reference) and on the GPU in
+   each dtype; prints the max abs difference of the logits and a PASS/FAIL against the dtype's tolerance.
+2. Throughput: batch 1, 32 and 256 × float32 / bfloat16 × channels_last off / on × compile off / on,
+   each with warm-up then timed runs (CUDA events), printing latency median and p10–p90,
+   images/s, achieved multiply-adds/s, share of the GPU's dense peak, and peak memory.
+   Goal: resnet50 bfloat16 channels_last ≥ 10,000 images/s at batch 256 on an H100.
+
+Sized to finish in about 8 minutes on an H100 (compiles dominate; ``--budget-s`` skips the rest
+of the grid, saying so, once that much time has gone). Without CUDA it prints why and exits 0.
+Runs on any torch ≥ 2.4.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch
+
+from resnet_core.model import build
+from resnet_core.runtime import (
+    DeviceOutOfMemory,
+    RunConfig,
+    benchmark,
+    environment,
+    forward,
+    make_input,
+    prepare,
+)
+from resnet_core.spec import preset
+
+#: Largest |GPU − CPU float32| allowed, relative to the largest |logit|. TF32 convolutions (PyTorch's
+#: default on Ampere and later) keep 10 mantissa bits, like float16; bfloat16 keeps 7.
+TOLERANCE = {"float32": 5e-3, "float16": 5e-3, "bfloat16": 3e-2}
+GOAL_IPS = 10_000
+
+
+def correctness(arch: str, device: torch.device, dtypes: list[str], batch: int = 4, size: int = 224) -> list[dict]:
+    """Max abs difference of the logits between the CPU in float32 and ``device`` in each dtype."""
+    spec = preset(arch)
+    torch.manual_seed(0)
+    cpu_model = build(spec).eval()
+    # Random weights: the comparison is relative to the largest logit, so their scale does not matter.
+    x = make_input(spec, batch, size, torch.device("cpu"))
+    reference = forward(cpu_model, x, "float32")
+    rows = []
+    for dtype, channels_last in itertools.product(dtypes, (False, True)):
+        model = prepare(build(spec, "cpu").eval(), device, channels_last=channels_last)
+        model.load_state_dict(cpu_model.state_dict())
+        xin = x.to(device)
+        if channels_last:
+            xin = xin.contiguous(memory_format=torch.channels_last)
+        got = forward(model, xin, dtype).cpu()
+        diff = (got - reference).abs().max().item()
+        scale = reference.abs().max().item()
+        ok = diff <= TOLERANCE[dtype] * scale
+        rows.append(
+            {
+                "dtype": dtype,
+                "channels_last": channels_last,
+                "max_abs_diff": diff,
+                "max_abs_logit": scale,
+                "relative": diff / scale,
+                "tolerance": TOLERANCE[dtype],
+                "top1_agree": float((got.argmax(1) == reference.argmax(1)).float().mean()),
+                "pass": ok,
+            }
+        )
+        del model
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--arch", default="resnet50")
+    p.add_argument("--batches", default="1,32,256")
+    p.add_argument("--dtypes", default="float32,bfloat16")
+    p.add_argument("--no-compile", action="store_true", help="skip the torch.compile half of the grid")
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=20)
+    p.add_argument("--budget-s", type=float, default=420.0, help="stop starting new runs after this many seconds")
+    p.add_argument("--json", default=None, help="also write every result to this file")
+    args = p.parse_args(argv)
+
+    if not torch.cuda.is_available():
+        print(f"gpu_check: no CUDA device here (torch {torch.__version__}); nothing to check. Run it on a GPU machine.")
+        return 0
+
+    started = time.monotonic()
+    device = torch.device("cuda")
+    env = environment()
+    print(
+        f"device {torch.cuda.get_device_name(device)} · torch {env['torch']} · CUDA {env['cuda']} · cuDNN {env['cudnn']}"
+    )
+    torch.backends.cudnn.benchmark = True  # pick the fastest conv algorithm per shape (timed after warm-up)
+    dtypes = [d.strip() for d in args.dtypes.split(",")]
+    batches = [int(b) for b in args.batches.split(",")]
+
+    print("\n== correctness against the CPU (float32 reference), batch 4, 224×224")
+    checks = correctness(args.arch, device, dtypes)
+    for c in checks:
+        print(
+            f"  {c['dtype']:<9} channels_last={'on ' if c['channels_last'] else 'off'} "
+            f"max|Δ| {c['max_abs_diff']:.3e} (of max|logit| {c['max_abs_logit']:.3g}, relative {c['relative']:.1e}, "
+            f"tolerance {c['tolerance']:.0e}) top-1 agree {c['top1_agree']:.0%}  {'PASS' if c['pass'] else 'FAIL'}"
+        )
+
+    print(f"\n== throughput, {args.arch}, 224×224, warm-up {args.warmup}, {args.repeats} timed runs (CUDA events)")
+    header = (
+        f"  {'dtype':<9} {'ch_last':>7} {'compile':>7} {'batch':>5} {'median ms':>10} {'p10–p90 ms':>15} "
+        f"{'img/s':>9} {'TMAC/s':>7} {'peak %':>7} {'mem GiB':>8}"
+    )
+    print(header)
+    spec = preset(args.arch)
+    runs, skipped = [], []
+    grid = [(False, d, cl, b) for d, cl, b in itertools.product(dtypes, (False, True), batches)]
+    if not args.no_compile:
+        # Compiling is what takes the time: the goal's configuration first, in case the budget runs out.
+        compiled = [(True, d, cl, b) for d, cl, b in itertools.product(dtypes, (False, True), batches)]
+        grid += sorted(compiled, key=lambda g: (g[1] != "bfloat16", not g[2], -g[3]))
+    for compile_, dtype, channels_last, batch in grid:
+        label = f"{dtype} channels_last={channels_last} compile={compile_} batch={batch}"
+        if time.monotonic() - started > args.budget_s:
+            skipped.append(label)
+            continue
+        config = RunConfig(
+            device="cuda",
+            dtype=dtype,
+            batch=batch,
+            channels_last=channels_last,
+            compile=compile_,
+            warmup=args.warmup,
+            repeats=args.repeats,
+            stage_timing=False,
+        )
+        try:
+            m = benchmark(spec, config, arch=args.arch)
+        except DeviceOutOfMemory as e:
+            print(f"  {label}: {e}")
+            continue
+        except Exception as e:  # a compile failure on one configuration must not hide the others
+            print(f"  {label}: failed ({type(e).__name__}: {str(e).splitlines()[0][:160]})")
+            continue
+        runs.append(m)
+        share = "—" if m.share_of_peak is None else f"{m.share_of_peak:.1%}"
+        print(
+            f"  {dtype:<9} {'on' if channels_last else 'off':>7} {'on' if compile_ else 'off':>7} {batch:>5} "
+            f"{m.latency_ms_median:>10.3f} {m.latency_ms_p10:>7.3f}–{m.latency_ms_p90:<7.3f} {m.images_per_s:>9.0f} "
+            f"{m.macs_per_s / 1e12:>7.1f} {share:>7} {(m.peak_memory_bytes or 0) / 2**30:>8.2f}",
+            flush=True,
+        )
+        torch.cuda.empty_cache()
+    if skipped:
+        print(f"  skipped (over the {args.budget_s:g} s budget): {'; '.join(skipped)}")
+    if runs and runs[0].peak_flops:
+        print(f"  peak % = 2 × MAC/s against the dense peak for the math used ({runs[0].peak_flops_mode} etc.)")
+
+    goal = [m for m in runs if m.dtype == "bfloat16" and m.channels_last and m.batch == 256]
+    if goal:
+        best = max(goal, key=lambda m: m.images_per_s)
+        verdict = "MET" if best.images_per_s >= GOAL_IPS else "NOT MET"
+        print(
+            f"\ngoal: {args.arch} bfloat16 channels_last batch 256 ≥ {GOAL_IPS:,} img/s: best "
+            f"{best.images_per_s:,.0f} img/s (compile={'on' if best.compiled else 'off'}) → {verdict}"
+        )
+    print(f"total {time.monotonic() - started:.0f} s")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {"environment": env, "correctness": checks, "runs": [m.to_dict() for m in runs], "skipped": skipped}
+            )
+        )
+    return 0 if all(c["pass"] for c in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""The live page through AppTest: sample and uploaded images, uploaded weights (good, wrong, malicious), timing."""
+
+from __future__ import annotations
+
+import builtins
+import io
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from resnet_core import PRESETS, build
+from resnet_core.images import load_image, preprocess, top_k
+
+PAGE = str(Path(__file__).resolve().parents[1] / "app" / "live.py")
+UPLOAD = "Upload a .pth / .pt"
+
+
+def page(arch: str = "resnet20", size: str | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["live_arch"] = arch
+    if size:
+        at.query_params["live_input"] = size
+    return at.run()
+
+
+def no_exceptions(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def state_dict_bytes(sd) -> bytes:
+    buf = io.BytesIO()
+    torch.save(sd, buf)
+    return buf.getvalue()
+
+
+def png_bytes() -> bytes:
+    img = Image.new("RGBA", (80, 60), (30, 160, 90, 255))
+    img.paste((250, 40, 40, 0), (0, 0, 20, 20))  # a transparent corner
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def top5_table(at: AppTest):
+    return next(df.value for df in at.dataframe if "class" in df.value.columns)
+
+
+def test_sample_image_with_random_weights_shows_steps_top5_and_activation_maps():
+    at = page("resnet18", "64")
+    no_exceptions(at)
+    assert any("predictions are noise" in w.value for w in at.warning)
+    assert [m.value for m in at.markdown if m.value in ("**input**", "**resize**", "**center crop**")] == [
+        "**input**",
+        "**resize**",
+        "**center crop**",
+    ]
+    table = top5_table(at)
+    assert len(table) == 5 and table["p"].is_monotonic_decreasing
+    assert set(table["class"]) <= set(__import__("resnet_core.images").images.class_names())
+    assert at.get("plotly_chart"), "the activation maps are drawn"
+    assert "torch " + torch.__version__ in at.caption[0].value
+
+
+def test_uploaded_image_and_weights_predict_what_the_model_predicts():
+    spec = PRESETS["resnet20"]
+    trained = build(spec).eval()
+    with torch.no_grad():
+        trained.fc.bias.copy_(torch.linspace(-3, 3, 10))  # make the classes clearly distinct
+    at = page()
+    at.radio(key="live_weights_source").set_value(UPLOAD).run()
+    at.file_uploader(key="live_weights_file").upload("net.pth", state_dict_bytes(trained.state_dict())).run()
+    at.radio(key="live_image_source").set_value("Upload").run()
+    image = png_bytes()
+    at.file_uploader(key="live_image_file").upload("photo.png", image, "image/png").run()
+    no_exceptions(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any("Weights loaded" in s.value for s in at.success)
+    assert any("transparency composited onto white" in c.value for c in at.caption)
+
+    x = preprocess(load_image(image).image, resize=round(32 * 256 / 224), crop=32).tensor
+    with torch.inference_mode():
+        expected = top_k(trained(x)[0], 5)
+    table = top5_table(at)
+    assert table["index"].tolist() == [p.index for p in expected]
+    assert table["p"].tolist() == pytest.approx([p.probability for p in expected], abs=1e-5)
+
+
+def test_weights_of_another_preset_get_a_mismatch_report_and_a_suggestion():
+    at = page()
+    at.radio(key="live_weights_source").set_value(UPLOAD).run()
+    other = state_dict_bytes(build(PRESETS["resnet32"]).state_dict())
+    at.file_uploader(key="live_weights_file").upload("resnet32.pth", other).run()
+    no_exceptions(at)
+    assert any("fit the preset 'resnet32'" in e.value for e in at.error)
+    report = next(df.value for df in at.dataframe if "problem" in df.value.columns)
+    assert "layer1.3.conv1.weight" in set(report["key"]) and set(report["problem"]) == {"unexpected"}
+    assert not at.get("plotly_chart"), "nothing runs with weights that do not fit"
+
+
+class _Payload:
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (builtins.open, (self.marker, "w"))
+
+
+def test_a_malicious_upload_is_refused_without_running_it(tmp_path):
+    marker = tmp_path / "created.txt"
+    at = page()
+    at.radio(key="live_weights_source").set_value(UPLOAD).run()
+    at.file_uploader(key="live_weights_file").upload("evil.pth", state_dict_bytes({"x": _Payload(str(marker))})).run()
+    no_exceptions(at)
+    assert any("refused to load this file" in e.value and "io.open" in e.value for e in at.error)
+    assert not marker.exists()
+
+
+def test_timing_and_sweep_are_kept_for_comparison_within_the_session():
+    at = page()
+    at.number_input(key="live_repeats").set_value(2)
+    at.number_input(key="live_warmup").set_value(1)
+    at.number_input(key="live_batch").set_value(2)
+    at.button(key="live_time").click().run()
+    no_exceptions(at)
+    assert [m.label for m in at.metric][-5:] == [
+        "median latency",
+        "images / s",
+        "multiply-adds / s",
+        "share of peak",
+        "peak memory",
+    ]
+    at.multiselect(key="live_sweep_batches").set_value([1, 4])
+    at.button(key="live_sweep").click().run()
+    no_exceptions(at)
+    history = next(df.value for df in at.dataframe if "median ms" in df.value.columns)
+    assert history["batch"].tolist() == [2, 1, 4]
+    assert (history["median ms"] > 0).all()
+    sweep_chart = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    assert [t["name"] for t in sweep_chart["data"]] == ["images/s", "latency (ms)"]
+    assert sweep_chart["data"][0]["x"] == [1, 4]
