@@ -63,6 +63,12 @@ def live_model(spec: ResNetSpec, weights_id: str, device: str, _state_dict: dict
     return model.eval().to(device)
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def published_state_dict(weights_id: str) -> dict:
+    """A published file from the cache (its sha256 checked once per process), loaded weights-only."""
+    return load_state_dict(download_published(published(weights_id)))
+
+
 def weights_section(spec: ResNetSpec, arch: str, crop: int) -> tuple[str, dict | None, int, int] | None:
     """(weights id, state_dict, resize, crop) chosen by the user, or None when nothing usable is chosen.
 
@@ -108,7 +114,7 @@ def weights_section(spec: ResNetSpec, arch: str, crop: int) -> tuple[str, dict |
                 show_error(e)
                 return None
         try:
-            sd = load_state_dict(download_published(w))
+            sd = published_state_dict(w.id)
         except WeightsError as e:
             show_error(e)
             return None

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import builtins
+import hashlib
+import http.server
 import io
 import json
+import threading
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -12,7 +16,7 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from resnet_core import PRESETS, build
+from resnet_core import PRESETS, build, weights
 from resnet_core.images import load_image, preprocess, top_k
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app" / "live.py")
@@ -142,3 +146,40 @@ def test_timing_and_sweep_are_kept_for_comparison_within_the_session():
     sweep_chart = json.loads(at.get("plotly_chart")[-1].proto.spec)
     assert [t["name"] for t in sweep_chart["data"]] == ["images/s", "latency (ms)"]
     assert sweep_chart["data"][0]["x"] == [1, 4]
+
+
+@pytest.fixture
+def weights_server(tmp_path):
+    root = tmp_path / "served"
+    root.mkdir()
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield root, f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_published_weights_download_with_progress_then_predict(weights_server, tmp_path, monkeypatch):
+    # torchvision's files cannot be fetched here, so a file named the same way is served from 127.0.0.1.
+    root, base = weights_server
+    spec = PRESETS["resnet20"]
+    data = state_dict_bytes(build(spec).state_dict())
+    name = f"resnet20-{hashlib.sha256(data).hexdigest()[:8]}.pth"
+    (root / name).write_bytes(data)
+    entry = weights.PublishedWeights("resnet20", "LOCAL_TEST", f"{base}/{name}", 0.0, resize_size=36, crop_size=32)
+    monkeypatch.setattr(weights, "PUBLISHED", (*weights.PUBLISHED, entry))
+    monkeypatch.setenv("RESNET_EXPLORER_CACHE", str(tmp_path / "cache"))
+
+    at = page()
+    at.radio(key="live_weights_source").set_value("torchvision's published weights").run()
+    assert any("Not downloaded yet" in i.value for i in at.info)
+    at.button(key="live_download").click().run()
+    no_exceptions(at)
+    assert not at.error, [e.value for e in at.error]
+    assert (tmp_path / "cache" / name).read_bytes() == data
+    assert any("Weights loaded: torchvision" in s.value for s in at.success)
+    assert len(top5_table(at)) == 5
