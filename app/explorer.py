@@ -23,10 +23,8 @@ from resnet_core.spec import PRESETS, ResNetSpec
 
 CONVENTION = (
     "**MACs** = multiply-accumulates of conv + linear layers for one image; **FLOPs = 2 × MACs** "
-    "(torchvision's “GFLOPS” and the paper's Table 1 “FLOPs” count MACs). BatchNorm, ReLU, residual "
-    "adds and pooling are counted apart, as *other ops*. **Parameters** are trainable ones. "
-    "**Depth** counts conv and linear layers on the main path (shortcut projections excluded), the "
-    "paper's “50” in ResNet-50. **Activation memory**: every layer's output for one image, float32."
+    "(torchvision's “GFLOPS” and the paper's “FLOPs” are MACs). BatchNorm, ReLU, adds and pooling are "
+    "counted apart (*other ops* in the table). **Depth**: conv + linear layers on the main path."
 )
 LEVELS = diagram.LEVELS
 LEVEL_TEXT = {"stage": "stages", "block": "blocks", "layer": "layers"}
@@ -94,12 +92,10 @@ def headline(a: Analysis, choice: Choice) -> None:
         help=f"receptive field of {a.final_field.name}'s output, the global pool's input",
     )
     row2[2].metric("Activation memory", fmt_bytes(t.activation_bytes), help=f"{t.activation_bytes:,} bytes, float32")
+    note = ""
     if rf > max(h, w):
-        st.caption(
-            f"The final receptive field ({rf:,} px) is larger than the {h}×{w} input: the outer part of every "
-            "unit's field lies in the zero padding."
-        )
-    st.caption(CONVENTION)
+        note = f" The final receptive field ({rf:,} px) exceeds the {h}×{w} input: part of it lies in the padding."
+    st.caption(CONVENTION + note)
 
 
 def diagram_section(a: Analysis, choice: Choice) -> str:
@@ -239,6 +235,7 @@ def table_section(choice: Choice) -> None:
         shown,
         hide_index=True,
         width="stretch",
+        placeholder="",
         height=420,
         key="layer_table",
         column_config={

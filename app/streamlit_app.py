@@ -13,14 +13,17 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 st.set_page_config(page_title="ResNet Explorer", page_icon="🧱", layout="wide")
+# Less blank space above each page's title, so a 1280×800 laptop shows the numbers and the controls.
+st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
 
 #: (module file, title, icon, url_path); every page's state lives in its URL's query parameters.
+#: Material icons ship with Streamlit's fonts, so they draw on machines without an emoji font.
 PAGES = [
-    ("explorer.py", "Architecture explorer", "🔎", "explorer"),
-    ("compare.py", "Compare", "⚖️", "compare"),
-    ("receptive_field.py", "Receptive field", "🎯", "receptive-field"),
-    ("live.py", "Live", "⚡", "live"),
-    ("explainer.py", "Explainer", "📖", "explainer"),
+    ("explorer.py", "Architecture explorer", ":material/account_tree:", "explorer"),
+    ("compare.py", "Compare", ":material/compare_arrows:", "compare"),
+    ("receptive_field.py", "Receptive field", ":material/center_focus_strong:", "receptive-field"),
+    ("live.py", "Live", ":material/bolt:", "live"),
+    ("explainer.py", "Explainer", ":material/menu_book:", "explainer"),
 ]
 HERE = Path(__file__).resolve().parent
 

@@ -74,12 +74,12 @@ _LABELS: dict[str, str] = {
 }
 _OPTION_TEXT: dict[str, dict[str, str]] = {
     "shortcut": {
-        "A": "A: zero-padded identity",
-        "B": "B: projection where shape changes",
-        "C": "C: projection everywhere",
-        "D": "D: avg-pool + projection",
+        "A": "A: zero-pad identity",
+        "B": "B: project on change",
+        "C": "C: project always",
+        "D": "D: avg-pool + project",
     },
-    "stride_on": {"3x3": "on the 3×3 (v1.5, torchvision)", "1x1": "on the first 1×1 (v1, paper)"},
+    "stride_on": {"3x3": "3×3 (v1.5, torchvision)", "1x1": "first 1×1 (v1, paper)"},
     "stem": {"imagenet": "imagenet: 7×7/2 + max-pool", "cifar": "cifar: 3×3/1", "deep": "deep: three 3×3 + max-pool"},
 }
 _INT_MAX: dict[str, int] = {

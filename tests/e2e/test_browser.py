@@ -23,6 +23,7 @@ def settle(page: Page, timeout: float = 60_000) -> None:
     page.get_by_test_id("stMain").wait_for(timeout=timeout)
     page.wait_for_timeout(300)  # the status widget appears only after a short delay
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=timeout)
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout)  # elements still loading
 
 
 def diagram_text(page: Page, text: str):

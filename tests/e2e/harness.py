@@ -1,0 +1,129 @@
+"""A Streamlit server and Debian's Chromium, for the end-to-end tests, the screenshots and the benchmark."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+PORTS = range(8780, 8790)
+STARTUP_S = 60
+
+
+class HarnessError(RuntimeError):
+    """The server or the browser could not be started; the message says why and what to install."""
+
+
+def free_port() -> int:
+    for port in PORTS:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # all taken: any free port
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def chromium_path() -> str:
+    path = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+    if not path:
+        raise HarnessError(
+            f"Chromium not found at {CHROMIUM}: the end-to-end tests need Debian's chromium "
+            "(run `make test`, or `bash scripts/system_deps.sh`, or `sudo apt-get install chromium`; "
+            "CHROMIUM=/path/to/chrome picks another)"
+        )
+    return path
+
+
+@contextmanager
+def streamlit_server(log_dir: Path | None = None, script: str = "app/streamlit_app.py") -> Iterator[str]:
+    """Run `streamlit run <script>` on 127.0.0.1; yield its base URL once healthy; stop it."""
+    port = free_port()
+    log_path = Path(log_dir or tempfile.mkdtemp(prefix="e2e-")) / f"streamlit-{port}.log"
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        script,
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    base = f"http://127.0.0.1:{port}"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + STARTUP_S
+            while True:
+                if proc.poll() is not None:
+                    raise HarnessError(
+                        f"streamlit exited with status {proc.returncode} before serving {base}:\n"
+                        + log_path.read_text()[-3000:]
+                    )
+                try:
+                    with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise HarnessError(f"streamlit did not answer {base}/_stcore/health within {STARTUP_S} s")
+                time.sleep(0.3)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@contextmanager
+def chromium() -> Iterator:
+    """A headless Playwright Browser on Debian's Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def warm_up(browser, base: str) -> None:
+    """Load the explorer once, so torch's import and the first trace are behind us."""
+    page = browser.new_page()
+    try:
+        page.goto(base + "/explorer", timeout=120_000)
+        page.get_by_test_id("stMetricValue").first.wait_for(timeout=120_000)
+    finally:
+        page.close()
