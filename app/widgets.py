@@ -108,7 +108,7 @@ def get_analysis(spec: ResNetSpec, input_size: int | tuple[int, int]) -> Analysi
 def show_error(e: BaseException, hint: str | None = None) -> None:
     """The exception as one readable message (what is wrong, what is allowed), never a traceback."""
     text = str(e) or type(e).__name__
-    st.error(text + (f" — {hint}" if hint else ""), icon="⚠️")
+    st.error(text + (f" — {hint}" if hint else ""), icon=":material/error:")
 
 
 # -- URL <-> widgets -----------------------------------------------------------------------------
@@ -156,7 +156,7 @@ def url_param(key: str, param: str, default: T, parse: Callable[[str], T]) -> No
         try:
             value = parse(text)
         except ValueError as e:
-            st.warning(f"Ignored {param} from the link: {e}", icon="🔗")
+            st.warning(f"Ignored {param} from the link: {e}", icon=":material/link:")
     st.session_state[key] = value
 
 
@@ -295,7 +295,7 @@ def spec_editor(
     if choice != st.session_state[state_key]:
         notices = st.session_state[f"_notices_{prefix}"] = ()  # the user moved on from the link
     for notice in notices:
-        st.warning(notice, icon="🔗")
+        st.warning(notice, icon=":material/link:")
     st.session_state[state_key] = choice
     remember(*_editor_keys(prefix))
 
