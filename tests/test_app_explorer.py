@@ -210,3 +210,21 @@ def test_entry_file_registers_the_pages_and_opens_the_explorer():
     at.run()
     assert not at.exception
     assert at.title[0].value == "resnet50"
+
+
+def download_labels(at: AppTest) -> list[str]:
+    return [b.proto.label for b in at.get("download_button")]
+
+
+def test_downloads_offer_csv_json_dot_svg_png():
+    at = run_page({"arch": "resnet18"})
+    assert download_labels(at) == ["CSV (layers)", "JSON (all)", "DOT", "SVG", "PNG"]
+
+
+def test_without_dot_the_browser_draws_and_dot_text_is_still_offered(monkeypatch):
+    monkeypatch.setattr(diagram, "dot_available", lambda: False)
+    at = run_page({"arch": "resnet18"})
+    assert "resnet18 · input 224×224" in dot_of(at)  # st.graphviz_chart, laid out in the browser
+    assert download_labels(at) == ["CSV (layers)", "JSON (all)", "DOT"]
+    assert any("`dot`" in i.value and "graphviz" in i.value for i in at.info)
+    assert "draw" not in at.query_params  # "browser" is the default here
