@@ -41,4 +41,6 @@ def home() -> None:
 
 # Streamlit serves the default page at "/" whatever its url_path; a hidden redirect there keeps
 # every page, the explorer included, at its own path, so "/explorer?arch=…" links work.
-st.navigation([st.Page(home, title="Home", url_path="home", default=True, visibility="hidden"), *pages]).run()
+current = st.navigation([st.Page(home, title="Home", url_path="home", default=True, visibility="hidden"), *pages])
+st.session_state["_current_page"] = current.url_path  # app.widgets.PAGE_KEY: the editors notice a page switch
+current.run()

@@ -89,6 +89,8 @@ _INT_MAX: dict[str, int] = {
     "num_classes": MAX_CLASSES,
     "in_channels": MAX_IN_CHANNELS,
 }
+#: Session-state key holding the url_path of the page being run (set by streamlit_app.py).
+PAGE_KEY = "_current_page"
 _KEEP = "_keep_"  # shadow copies of widget values: Streamlit drops a widget's state on pages not shown
 
 
@@ -224,6 +226,14 @@ def _field_widget(prefix: str, name: str) -> Any:
     return st.number_input(label, min_value=1, max_value=_INT_MAX[name], step=1, key=key, help=help_text)
 
 
+def _page_switched(seen_key: str) -> bool:
+    """Whether this run's page differs from the one that last ran this code (named by ``seen_key``)."""
+    page = st.session_state.get(PAGE_KEY, "")
+    switched = seen_key in st.session_state and st.session_state[seen_key] != page
+    st.session_state[seen_key] = page
+    return switched
+
+
 def _editor_keys(prefix: str) -> list[str]:
     return [prefix + ARCH_KEY, prefix + INPUT_KEY] + [prefix + n for n in field_names()]
 
@@ -246,6 +256,11 @@ def spec_editor(
         st.session_state[prefix + ARCH_KEY] = first.arch
         _set_widgets(prefix, first)
     last: Choice = st.session_state[state_key]
+    if _page_switched(f"_editor_page_{prefix}"):
+        # A widget's identity includes its page, so the same key on another page is a new widget that
+        # would start from its default (index 0: resnet18) unless its value is set again, here.
+        st.session_state[prefix + ARCH_KEY] = last.arch
+        _set_widgets(prefix, last)
     for key in _editor_keys(prefix):
         if not _restore(key):  # a page that never showed this editor: start from the last choice
             if key == prefix + ARCH_KEY:

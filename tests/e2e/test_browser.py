@@ -26,7 +26,7 @@ def settle(page: Page, timeout: float = 60_000) -> None:
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout)  # elements still loading
 
 
-def diagram_text(page: Page, text: str):
+def diagram_text(page: Page, text: str | re.Pattern):
     return page.locator(DIAGRAM, has_text=text).first
 
 
@@ -107,3 +107,19 @@ def test_csv_download_has_a_row_per_layer(page: Page, warm_server: str):
     rows = list(csv.reader(io.StringIO(download.path().read_text(encoding="utf-8"))))
     assert tuple(rows[0]) == CSV_COLUMNS
     assert len(rows) - 1 == len(analyze(PRESETS["resnet18"], 224).layers)
+
+
+def test_the_network_follows_you_across_pages_and_back(page: Page, warm_server: str):
+    page.goto(warm_server + "/explorer?arch=resnet34&level=layer")
+    expect(page.locator("h1").first).to_have_text("resnet34")
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.get_by_text("Receptive field").click()
+    settle(page)
+    expect(page.get_by_role("combobox", name="Preset")).to_have_value("resnet34")
+    assert parse_qs(urlparse(page.url).query)["arch"] == ["resnet34"]
+    nav.get_by_text("Architecture explorer").click()
+    expect(page.locator("h1").first).to_have_text("resnet34")
+    diagram_text(page, re.compile(r"^BN$")).wait_for()  # still at the layer level (one box per BatchNorm)
+    query = parse_qs(urlparse(page.url).query)
+    assert query["arch"] == ["resnet34"] and query["level"] == ["layer"]
+    no_error_on(page)
