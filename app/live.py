@@ -150,12 +150,17 @@ def weights_section(spec: ResNetSpec, arch: str, crop: int) -> tuple[str, dict |
 
 
 def image_section() -> tuple[bytes, str] | None:
-    source = st.radio("Image", ["Sample", "Upload"], key="live_image_source", horizontal=True)
+    left, right = st.columns([1, 2])
+    source = left.radio("Image", ["Sample", "Upload"], key="live_image_source", horizontal=True)
     if source == "Sample":
         samples = sample_images()
-        name = st.selectbox("Sample image", list(samples), key="live_sample", help="CC0, see assets/samples/LICENSE.md")
+        name = right.selectbox(
+            "Sample image", list(samples), key="live_sample", help="CC0, see assets/samples/LICENSE.md"
+        )
         return samples[name].read_bytes(), name
-    upload = st.file_uploader("Image (PNG, JPEG or WebP)", type=["png", "jpg", "jpeg", "webp"], key="live_image_file")
+    upload = right.file_uploader(
+        "Image (PNG, JPEG or WebP)", type=["png", "jpg", "jpeg", "webp"], key="live_image_file"
+    )
     if upload is None:
         st.info("Upload an image to classify it.")
         return None
