@@ -1,6 +1,6 @@
 """GPU check, one run: correctness against the CPU, then resnet50 throughput on the GPU.
 
-    python benchmarks/gpu_check.py [--arch resnet50] [--batches 1,32,256] [--budget-s 420] [--json out.json]
+    python benchmarks/gpu_check.py [--arch resnet50] [--batches 1,32,256] [--budget-s 360] [--json out.json]
 
 1. Correctness: the same weights and input on the CPU (float32, the reference) and on the GPU in
    each dtype; prints the max abs difference of the logits and a PASS/FAIL against the dtype's tolerance.
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-compile", action="store_true", help="skip the torch.compile half of the grid")
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--repeats", type=int, default=20)
-    p.add_argument("--budget-s", type=float, default=420.0, help="stop starting new runs after this many seconds")
+    p.add_argument("--budget-s", type=float, default=360.0, help="stop starting new runs after this many seconds")
     p.add_argument("--json", default=None, help="also write every result to this file")
     args = p.parse_args(argv)
 

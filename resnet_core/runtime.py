@@ -445,6 +445,12 @@ def _benchmark_locked(
 ) -> Measurement:
     eager = build(spec, device) if model is None else model
     eager = prepare(eager, device, channels_last=config.channels_last)
+    if config.compile:
+        # Every benchmark compiles a fresh module; without a reset, dynamo counts each one as a
+        # recompile of ResNet.forward and, past its cache limit, silently runs eager instead.
+        import torch._dynamo as dynamo  # binds `dynamo` only: `torch` stays the module-level name
+
+        dynamo.reset()
     runner = prepare(eager, device, compile=True) if config.compile else eager
     x = make_input(spec, config.batch, hw, device, config.channels_last)
     if device.type == "cuda":
