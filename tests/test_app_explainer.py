@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from resnet_core import PRESETS, analyze
 from resnet_core import explainer as ex
+from tests import apptest
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGE = str(ROOT / "app" / "explainer.py")
 STEPS = ex.steps()
 
 
 def run_page(query: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=300)
-    at.query_params.update(query)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return apptest.run_page("explainer", query, timeout=300)
 
 
 def page_text(at: AppTest) -> str:

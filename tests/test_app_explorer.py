@@ -12,17 +12,13 @@ from streamlit.testing.v1 import AppTest
 from app.formatting import fmt_bytes, fmt_giga, fmt_int, layers_csv
 from resnet_core import PRESETS, analyze, diagram
 from resnet_core.analysis import _analyze
+from tests import apptest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = str(ROOT / "app" / "explorer.py")
 
 
 def run_page(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.query_params.update(query or {})
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return apptest.run_page("explorer", query)
 
 
 def metrics(at: AppTest) -> dict[str, str]:

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from resnet_core import PRESETS, analyze
 from resnet_core.receptive_field import Field, computed_span, measure_receptive_field, receptive_field_steps
-
-PAGE = str(Path(__file__).resolve().parents[1] / "app" / "receptive_field.py")
+from tests.apptest import plotly_figure as figure
+from tests.apptest import run_page
 
 
 def run(params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception
-    return at
-
-
-def figure(at: AppTest, key: str) -> dict:
-    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(key))
-    return json.loads(chart.proto.spec)
+    return run_page("receptive_field", params)
 
 
 def frame(at: AppTest, column: str):
