@@ -81,7 +81,7 @@ def weights_section(spec: ResNetSpec, arch: str, crop: int) -> tuple[str, dict |
         st.warning(
             "Random initialisation (He et al. 2015): the numbers below are real, but the predictions are "
             "noise — choose published weights or upload a file to see what a trained network sees.",
-            icon="🎲",
+            icon=":material/casino:",
         )
         return "random", None, resize, crop
     if source == PUBLISHED:
@@ -376,7 +376,7 @@ def timing_section(choice, config: RunConfig) -> None:
             show_error(e, "change the settings above.")
         else:
             if oom is not None:
-                st.warning(f"Stopped: {oom}", icon="🧯")
+                st.warning(f"Stopped: {oom}", icon=":material/memory:")
             st.session_state["live_sweep_results"] = results
             st.session_state.setdefault(HISTORY, []).extend(measurement_row(m) for m in results)
     if "live_last" in st.session_state:

@@ -264,7 +264,7 @@ if record.rf > input_hw[0] or record.rf_w > input_hw[1]:
     st.warning(
         f"This unit sees {record.rf} × {record.rf_w} px of a {input_hw[0]} × {input_hw[1]} px input: the field is "
         "larger than the image; the part outside is zero padding.",
-        icon="📐",
+        icon=":material/open_in_full:",
     )
 elif r0 < 0 or c0 < 0 or r1 >= input_hw[0] or c1 >= input_hw[1]:
     st.info("Part of this unit's field lies outside the image (zero padding): units near the border see less.")

@@ -12,7 +12,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-st.set_page_config(page_title="ResNet Explorer", page_icon="🧱", layout="wide")
+st.set_page_config(page_title="ResNet Explorer", page_icon=":material/account_tree:", layout="wide")
 # Less blank space above each page's title, so a 1280×800 laptop shows the numbers and the controls.
 st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
 
