@@ -562,6 +562,10 @@ def block_dot(key: str, highlight: str | None = None, rankdir: str = "TB", compa
         pen = ', penwidth=4, color="#A85C00"' if hl else ""
         lines.append(f'  {_node_id(short)} [label={_node_id(label)}, fillcolor="{colour}"{pen}{extra}];')
 
+    if compact:  # a slide: large type; a block needs no title (the slide has one), the stages say whose
+        lines[2] = lines[2].replace("fontsize=16", "fontsize=26")
+        lines[3] = lines[3].replace("fontsize=13", "fontsize=20")
+        lines[4] = lines[4].replace("fontsize=18", "fontsize=24") if not d.block else '  label="";'
     if not d.block:
         node("input", f"image {_shape(a.input_shape)}", "#F2F2F2")
         prev = "input"
@@ -588,10 +592,6 @@ def block_dot(key: str, highlight: str | None = None, rankdir: str = "TB", compa
             else:
                 kept.append(r)
         records = kept
-        # a slide: short labels in large type, no title (the slide has one)
-        lines[2] = lines[2].replace("fontsize=16", "fontsize=26")
-        lines[3] = lines[3].replace("fontsize=13", "fontsize=20")
-        lines[4] = '  label="";'
     node("x", f"x  {_shape(records[0].input_shape)}", "#F2F2F2", ", shape=ellipse")
     for r in records:
         short = r.name[len(prefix) :]
