@@ -148,7 +148,7 @@ def annotated_source(slug: str) -> None:
     ann = lines[choice][1]
     st.code(ex.marked_code(source, selected=choice + 1), language="python")
     st.caption(f"◀◀ {choice + 1} builds the highlighted node **{ann.node}** of: {ex.DIAGRAMS[ann.diagram].title}")
-    st.graphviz_chart(ex.block_dot(ann.diagram, highlight=ann.node), width="stretch")
+    st.graphviz_chart(ex.block_dot(ann.diagram, highlight=ann.node), width="content")
 
 
 def check_yourself(slug: str, spec, name: str) -> None:
