@@ -20,6 +20,7 @@ ARCH_KEY = "arch"
 INPUT_KEY = "input"
 BOOL_FIELDS = ("preact", "zero_init_residual")
 INT_FIELDS = ("width", "groups", "width_per_group", "num_classes", "in_channels")
+MAX_VALUE_CHARS = 100  # the longest valid value, layers "1000,…" for 8 stages, has 39
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,10 @@ def encode_input_size(size: int | tuple[int, int]) -> str:
 
 
 def decode_input_size(text: str) -> int | tuple[int, int]:
+    text = text.lower().replace("×", "x")  # the page shows sizes as 224×160
     try:
-        if "x" in text.lower():
-            h, w = text.lower().split("x")
+        if "x" in text:
+            h, w = text.split("x")
             size: int | tuple[int, int] = (int(h), int(w))
         else:
             size = int(text)
@@ -98,33 +100,49 @@ def to_query(choice: Choice, prefix: str = "") -> dict[str, str]:
 def from_query(params: Mapping[str, str | list[str]], prefix: str = "", default_arch: str = DEFAULT_ARCH) -> Choice:
     """Read a Choice from query parameters; bad values fall back to the preset's, with a notice each."""
 
+    notices: list[str] = []
+
     def get(key: str) -> str | None:
         value = params.get(prefix + key)
         if isinstance(value, list):
             value = value[-1] if value else None
+        if value is not None and len(value) > MAX_VALUE_CHARS:
+            notices.append(
+                f"Ignored {prefix}{key} from the link: {len(value):,} characters long "
+                f"(a value here is at most {MAX_VALUE_CHARS}), starting {value[:20]!r}."
+            )
+            return None
         return value
 
-    notices: list[str] = []
     arch = get(ARCH_KEY) or default_arch
     if arch not in PRESETS:
         notices.append(f"Unknown preset {arch!r} in the link; showing {default_arch}. Presets: {', '.join(PRESETS)}.")
         arch = default_arch
     spec = PRESETS[arch]
-    overrides: dict[str, Any] = {}
+    decoded: dict[str, Any] = {}
     for name in field_names():
         text = get(name)
         if text is None:
             continue
         try:
-            value = decode_value(name, text)
-            spec.replace(**{name: value})  # validate this field on its own against the preset
-            overrides[name] = value
+            decoded[name] = decode_value(name, text)
         except ValueError as e:
             notices.append(f"Ignored {prefix}{name} from the link: {e}")
     try:
-        spec = spec.replace(**overrides)
-    except ValueError as e:
-        notices.append(f"The link's changes do not fit together ({e}); showing {arch} unchanged.")
+        # All together first: some changes are valid only with another (a basic block needs groups=1).
+        spec = spec.replace(**decoded)
+    except ValueError:
+        overrides: dict[str, Any] = {}
+        for name, value in decoded.items():
+            try:
+                spec.replace(**{name: value})  # on its own against the preset, to name the bad one
+                overrides[name] = value
+            except ValueError as e:
+                notices.append(f"Ignored {prefix}{name} from the link: {e}")
+        try:
+            spec = spec.replace(**overrides)
+        except ValueError as e:
+            notices.append(f"The link's changes do not fit together ({e}); showing {arch} unchanged.")
     input_size: int | tuple[int, int] = default_input_size(spec)
     text = get(INPUT_KEY)
     if text is not None:

@@ -61,3 +61,29 @@ def test_fields_valid_alone_but_not_together_fall_back_to_the_preset():
     choice = from_query({"arch": "resnet50", "block": "basic", "stride_on": "1x1"})
     assert choice.spec == PRESETS["resnet50"]
     assert "do not fit together" in choice.notices[0]
+
+
+@pytest.mark.parametrize(
+    ("arch", "changes"),
+    [
+        ("wide_resnet50_2", {"block": "basic", "width_per_group": 64}),
+        ("resnext50_32x4d", {"block": "basic", "groups": 1, "width_per_group": 64}),
+        ("resnet20", {"block": "bottleneck", "stride_on": "1x1"}),
+        ("resnext50_32x4d", {"width": 8, "width_per_group": 8}),
+    ],
+)
+def test_changes_valid_only_together_round_trip(arch, changes):
+    # each of these changes is refused on its own against the preset, but the set is a valid network
+    spec = PRESETS[arch].replace(**changes)
+    back = from_query(to_query(Choice(arch, spec, 224)))
+    assert back.spec == spec and back.notices == ()
+
+
+def test_a_huge_bad_value_is_not_echoed_whole():
+    choice = from_query({"arch": "resnet50", "layers": "9" * 5000, "input": "x" * 5000})
+    assert choice.spec == PRESETS["resnet50"] and len(choice.notices) == 2
+    assert all(len(n) < 400 for n in choice.notices), [len(n) for n in choice.notices]
+
+
+def test_input_size_accepts_the_times_sign_it_is_shown_with():
+    assert from_query({"arch": "resnet50", "input": "224×160"}).input_size == (224, 160)
