@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from resnet_core.spec import BLOCKS, FIELD_HELP, SHORTCUTS, STEMS, STRIDE_ONS, ResNetSpec, preset
 
@@ -125,9 +125,17 @@ def _load_commands() -> None:
         importlib.import_module(f"{package.__name__}.{info.name}")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one line on stderr (what was wrong, where to look), exit status 2;
+    its own error() prints the whole usage block first. Subcommand parsers are of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     _load_commands()
-    parser = argparse.ArgumentParser(prog="python -m resnet_core", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m resnet_core", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, add_arguments, _) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -138,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)  # argparse itself exits 2 with a one-line error on bad flags
+    args = parser.parse_args(argv)  # a bad flag: one line on stderr, exit 2 (Parser.error)
     _, _, run = COMMANDS[args.command]
     try:
         return run(args)

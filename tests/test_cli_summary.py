@@ -145,6 +145,26 @@ def test_bad_input_prints_one_line_and_exits_2(capsys, argv, message):
     assert captured.err.startswith("error: ") and message in captured.err
 
 
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["summary", "resnet50", "--width", "abc"], "argument --width: invalid int value: 'abc'"),
+        (["summary", "resnet50", "--preact", "maybe"], "--preact: expected true or false"),
+        (["summary", "resnet50", "--bogus"], "unrecognized arguments: --bogus"),
+        (["summary"], "required: ARCH"),
+        (["bench", "resnet50", "--device", "tpu"], "invalid choice: 'tpu'"),
+        (["nosuch"], "invalid choice: 'nosuch'"),
+    ],
+)
+def test_a_bad_flag_is_one_line_too(capsys, argv, message):
+    # argparse's own errors: without Parser.error they print the whole usage block first
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and message in err, err
+
+
 def test_module_entry_point_runs_in_a_fresh_interpreter():
     ok = subprocess.run(
         [sys.executable, "-m", "resnet_core", "summary", "resnet20", "--format", "json"],
