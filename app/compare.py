@@ -33,7 +33,7 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("Parameters", "params", "{:,.0f}"),
     ("MACs (G)", "macs", "gmacs"),
     ("FLOPs = 2 × MACs (G)", "flops", "gmacs"),
-    ("Activation memory (MB, float32)", "activation_bytes", "mb"),
+    ("Activation memory (MiB, float32)", "activation_bytes", "mib"),
     ("Weighted depth (conv + fc layers)", "weighted_depth", "{:,.0f}"),
     ("Receptive field of the last map (px)", "final_rf", "{:,.0f}"),
 )
@@ -66,7 +66,7 @@ def _parse_map(text: str) -> int:
 def _show(value: float, how: str) -> str:
     if how == "gmacs":
         return f"{value / 1e9:,.3f}"
-    if how == "mb":
+    if how == "mib":
         return f"{value / 2**20:,.1f}"
     return how.format(value)
 

@@ -169,7 +169,7 @@ def format_table(a: Analysis, level: str, title: str) -> str:
         f"Activation memory (all layer outputs, one image, {a.dtype_bytes} B each): {t.activation_bytes / 1e6:,.2f} MB",
         f"Receptive field of {final.name}: {final.rf}×{final.rf_w} px on a {h}×{w} input",
         "RF: field size in input pixels; Jump: input pixels between neighbouring units;",
-        "Pad: unit 0's field starts Pad pixels before the image (rows; JSON has every column)",
+        "Pad: unit 0's field starts Pad pixels before the image (along the rows)",
         "=" * width,
     ]
     return "\n".join(out)
