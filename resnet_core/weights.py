@@ -18,6 +18,7 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -298,7 +299,7 @@ def check_fit(spec: ResNetSpec, state_dict: dict[str, Tensor]) -> MismatchReport
     want = expected_shapes(spec)
     have = {k: tuple(v.shape) for k, v in state_dict.items()}
     report = MismatchReport(
-        missing=[(k, s) for k, s in want.items() if k not in have],
+        missing=[(k, s) for k, s in want.items() if k not in have and not _is_batch_counter(k)],
         unexpected=[(k, s) for k, s in have.items() if k not in want],
         mismatched=[(k, s, have[k]) for k, s in want.items() if k in have and have[k] != s],
     )
@@ -314,18 +315,39 @@ def check_fit(spec: ResNetSpec, state_dict: dict[str, Tensor]) -> MismatchReport
     return report
 
 
+def _is_batch_counter(key: str) -> bool:
+    """BatchNorm's ``num_batches_tracked``: old and converted checkpoints lack it, and it only counts
+    training steps (it matters to BatchNorm only with ``momentum=None``), so a file without it still fits."""
+    return key == "num_batches_tracked" or key.endswith(".num_batches_tracked")
+
+
 def fitting_preset(have: dict[str, Shape]) -> str | None:
-    """The first preset whose model has exactly these keys and shapes, if any."""
+    """The first preset whose model has exactly these keys and shapes (BatchNorm counters optional), if any."""
     for name, spec in PRESETS.items():
         want = expected_shapes(spec)
+        want = {k: s for k, s in want.items() if k in have or not _is_batch_counter(k)}
         if len(want) == len(have) and want == have:
             return name
     return None
 
 
 def load_into(model: nn.Module, spec: ResNetSpec, state_dict: dict[str, Tensor]) -> MismatchReport:
-    """Load with ``strict=True`` when the file fits; otherwise leave the model alone and return the report."""
+    """Load with ``strict=True`` when the file fits; otherwise leave the model alone and return the report.
+
+    BatchNorm counters the file lacks keep the model's own values (what torch does for checkpoints older
+    than the counter; torch itself refuses when the state_dict's metadata says BatchNorm version 2).
+    """
     report = check_fit(spec, state_dict)
     if report.ok:
+        own = model.state_dict()
+        absent = [k for k in own if k not in state_dict and _is_batch_counter(k)]
+        if absent:
+            filled = OrderedDict(state_dict)
+            for k in absent:
+                filled[k] = own[k].clone()
+            metadata = getattr(state_dict, "_metadata", None)
+            if metadata is not None:
+                filled._metadata = metadata  # type: ignore[attr-defined]
+            state_dict = filled
         model.load_state_dict(state_dict, strict=True)
     return report

@@ -243,3 +243,39 @@ def test_a_file_that_does_not_fit_leaves_the_model_untouched():
     report = load_into(model, TINY, other)
     assert not report.ok and report.mismatched
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def _without_batch_counters(state_dict):
+    """The state_dict as old or converted checkpoints have it: no BatchNorm ``num_batches_tracked``."""
+    out = state_dict.copy()  # an OrderedDict copy keeps no _metadata: like a converted checkpoint
+    for k in [k for k in out if k.endswith(".num_batches_tracked")]:
+        del out[k]
+    return out
+
+
+def test_a_checkpoint_without_batchnorm_counters_fits_and_loads(tmp_path):
+    resnet18 = PRESETS["resnet18"]
+    source = build(resnet18).eval()
+    sd = _without_batch_counters(source.state_dict())
+    assert len(sd) < len(source.state_dict())  # there were counters to drop
+
+    report = check_fit(resnet18, sd)
+    assert report.ok, report.summary()
+    wrong = check_fit(PRESETS["resnet34"], sd)
+    assert not wrong.ok and wrong.fits_preset == "resnet18"
+    assert not any(k.endswith("num_batches_tracked") for k, _ in wrong.missing)
+
+    # Loading works both without torch's state_dict metadata (torch fills the counters in) and with it
+    # (BatchNorm version 2 metadata makes torch itself demand the counters).
+    with_metadata = source.state_dict()
+    for k in [k for k in with_metadata if k.endswith(".num_batches_tracked")]:
+        del with_metadata[k]
+    from_file = load_state_dict(_save(with_metadata, tmp_path / "old.pth"))
+    x = torch.randn(1, 3, 64, 64)
+    for candidate in (sd, with_metadata, from_file):
+        target = build(resnet18).eval()
+        assert load_into(target, resnet18, candidate).ok
+        with torch.inference_mode():
+            assert torch.equal(target(x), source(x))
+        assert all(int(v) == 0 for k, v in target.state_dict().items() if k.endswith("num_batches_tracked"))
+    assert not any(k.endswith("num_batches_tracked") for k in with_metadata)  # the caller's dict is not changed
