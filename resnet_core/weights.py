@@ -159,7 +159,8 @@ def download(
     tmp = Path(tmp_name)
     try:
         try:
-            with urllib.request.urlopen(url, timeout=timeout_s) as response, os.fdopen(fd, "wb") as out:
+            # The temporary file is opened first, so it is closed however the request fails.
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout_s) as response:
                 length = response.headers.get("Content-Length")
                 total = int(length) if length and length.isdigit() else None
                 done = 0
@@ -172,6 +173,7 @@ def download(
                     if progress is not None:
                         progress(done, total)
         except urllib.error.HTTPError as e:
+            e.close()  # its response body holds the connection open
             raise WeightsError(f"downloading {url} failed: HTTP {e.code} {e.reason}") from None
         except (urllib.error.URLError, OSError) as e:
             reason = getattr(e, "reason", e)
@@ -184,8 +186,7 @@ def download(
             )
         os.replace(tmp, target)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        tmp.unlink(missing_ok=True)  # whatever went wrong, no partial download remains
     return target
 
 

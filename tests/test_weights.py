@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import hashlib
 import http.server
+import socket
 import threading
 from functools import partial
 from pathlib import Path
@@ -201,6 +203,41 @@ def test_download_errors_are_readable(server, tmp_path):
         download(f"{base}/missing-01234567.pth", directory=tmp_path)
     with pytest.raises(WeightsError, match="only http:// and https://"):
         download("file:///etc/passwd", directory=tmp_path)
+
+
+def _open_fds() -> list[str]:
+    """Where each of this process's file descriptors points (Linux: /proc/self/fd)."""
+    fd_dir = Path("/proc/self/fd")
+    targets = []
+    for entry in list(fd_dir.iterdir()):
+        with contextlib.suppress(OSError):  # the descriptor listing the folder used, closed by now
+            targets.append(str(entry.readlink()))
+    return targets
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc/self/fd (Linux)")
+def test_failed_downloads_close_the_temp_file_and_remove_it(server, tmp_path):
+    _, base, _ = server
+    cache = tmp_path / "cache"
+    refused = f"http://127.0.0.1:{_closed_port()}/tiny-01234567.pth"
+    with pytest.raises(WeightsError, match="failed"):
+        download(refused, directory=cache)  # warm up: imports, the cache folder
+    before = len(_open_fds())
+    for _ in range(5):
+        with pytest.raises(WeightsError, match="failed"):
+            download(refused, directory=cache)
+    assert len(_open_fds()) == before  # nothing left open by a refused connection
+    for _ in range(5):
+        with pytest.raises(WeightsError, match="HTTP 404"):
+            download(f"{base}/missing-01234567.pth", directory=cache)
+    assert not [t for t in _open_fds() if t.startswith(str(cache))]  # no temp file held open, deleted or not
+    assert list(cache.iterdir()) == []  # and none left behind
 
 
 # -- fit reports --------------------------------------------------------------------------------
