@@ -99,11 +99,14 @@ def published(weights_id: str) -> PublishedWeights:
     raise WeightsError(f"unknown published weights {weights_id!r}; known: {', '.join(w.id for w in PUBLISHED)}")
 
 
-_HASH_IN_NAME = re.compile(r"-([a-f0-9]{6,64})\.[a-z]+$")
+#: ``<name>-<hex>.<ext>`` with 8 to 64 hex digits, the hex part last before the extension. torch.hub's
+#: ``-([a-f0-9]*)\.`` takes any run of hex, even an empty one; torchvision's names all carry 8 digits,
+#: and requiring 8 keeps a word that happens to be hex ("x-decade.pth") from being read as a digest.
+_HASH_IN_NAME = re.compile(r"-([a-f0-9]{8,64})\.[a-z]+$")
 
 
 def hash_prefix_from_name(filename: str) -> str | None:
-    """'resnet50-11ad3fa6.pth' → '11ad3fa6' (torch.hub's convention), or None."""
+    """'resnet50-11ad3fa6.pth' → '11ad3fa6' (torch.hub's convention, at least 8 hex digits), or None."""
     m = _HASH_IN_NAME.search(filename)
     return m.group(1) if m else None
 
@@ -134,9 +137,9 @@ def download(
 ) -> Path:
     """The file at ``url`` in the cache, downloaded first if it is not there (or no longer matches).
 
-    ``sha256_prefix`` defaults to the hex suffix of the file name; a file whose digest does not start
-    with it is deleted and a WeightsError raised. Written to a temporary file and renamed, so a
-    broken download never leaves a file that looks complete.
+    ``sha256_prefix`` defaults to the hex suffix of the file name (8+ digits); a file whose digest does
+    not start with it is deleted and a WeightsError raised. Written to a temporary file and renamed, so
+    a broken download never leaves a file that looks complete.
     """
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme not in ("http", "https"):

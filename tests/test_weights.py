@@ -57,6 +57,14 @@ def test_presets_have_torchvisions_state_dict_layout(torchvision_reference):
 def test_hash_prefix_is_read_from_the_file_name():
     assert hash_prefix_from_name("resnet50-11ad3fa6.pth") == "11ad3fa6"
     assert hash_prefix_from_name("my_weights.pth") is None
+    for w in PUBLISHED:
+        assert hash_prefix_from_name(w.filename) == w.filename.removesuffix(".pth").rsplit("-", 1)[1]
+
+
+@pytest.mark.parametrize("name", ["x-decade.pth", "model-beef.pt", "resnet-0123456.pth", "run-2024-abcdef.pth"])
+def test_a_short_hex_word_in_the_name_is_not_a_hash(name):
+    # torchvision's names carry at least 8 hex digits; "decade" or "beef" is a word, not a digest.
+    assert hash_prefix_from_name(name) is None
 
 
 def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
@@ -195,6 +203,13 @@ def test_download_with_a_wrong_hash_is_deleted_and_explained(server, tmp_path):
     with pytest.raises(WeightsError, match=r"name promises deadbeef.*deleted"):
         download(f"{base}/{name}", directory=cache)
     assert list(cache.iterdir()) == []  # neither the file nor a partial download remains
+
+
+def test_a_name_that_only_looks_hex_is_downloaded_without_a_hash_check(server, tmp_path):
+    root, base, _ = server
+    _, data = _publish(root, "x")
+    (root / "x-decade.pth").write_bytes(data)
+    assert download(f"{base}/x-decade.pth", directory=tmp_path).read_bytes() == data
 
 
 def test_download_errors_are_readable(server, tmp_path):
