@@ -78,19 +78,41 @@ def load_image(source: bytes | str | os.PathLike) -> LoadedImage:
     if img.mode == "CMYK":
         img = img.convert("RGB")
         notes.append("CMYK converted to RGB")
-    elif img.mode in ("L", "1", "I", "I;16", "F"):
-        if img.mode in ("I", "I;16", "F"):
-            arr = np.asarray(img, dtype=np.float64)
-            lo, hi = float(arr.min()), float(arr.max())
-            arr = (arr - lo) / (hi - lo or 1) * 255
-            img = Image.fromarray(arr.astype(np.uint8), "L")
-            notes.append(f"{mode} intensities rescaled to 8 bits")
+    elif img.mode in ("L", "1", "F") or img.mode in _WIDE_GRAY:
+        if img.mode in _WIDE_GRAY or img.mode == "F":
+            img = gray_to_8bit(img)
+            if mode in _WIDE_GRAY:
+                notes.append(f"16-bit intensities ({mode}) scaled to 8 bits: 0–65535 → 0–255")
+            else:
+                notes.append(f"{mode} intensities clipped to 0–255")
         img = img.convert("RGB")
         notes.append("grayscale copied into the three RGB channels")
     elif img.mode != "RGB":
         img = img.convert("RGB")
         notes.append(f"{mode} converted to RGB")
     return LoadedImage(img, fmt, mode, tuple(notes))
+
+
+#: Grayscale modes wider than 8 bits: Pillow's 16-bit ones, and 32-bit "I" (older Pillow versions
+#: decode 16-bit PNGs to it, with values 0–65535).
+_WIDE_GRAY = ("I", "I;16", "I;16L", "I;16B", "I;16N")
+
+
+def gray_to_8bit(img: Image.Image) -> Image.Image:
+    """A wide grayscale image as 8-bit "L", scaled by its format's range, never by its own min and max.
+
+    16-bit modes: 0–65535 → 0–255 (÷257, rounded), so a uniform grey keeps its brightness and a dark
+    image stays dark. Mode "I" (32-bit) is clipped to 0–65535 first, then scaled the same way. Mode "F"
+    (float; no PNG, JPEG or WebP decodes to it) is clipped to 0–255, as Pillow's own ``convert("L")``.
+    """
+    arr = np.asarray(img, dtype=np.float64)
+    if img.mode == "F":
+        out = np.clip(arr, 0, 255)
+    elif img.mode in _WIDE_GRAY:
+        out = np.clip(arr, 0, 65535) / 257
+    else:
+        raise ImageError(f"gray_to_8bit: {img.mode} is not a wide grayscale mode")
+    return Image.fromarray(np.rint(out).astype(np.uint8), "L")
 
 
 @dataclass(frozen=True)

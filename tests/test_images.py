@@ -16,6 +16,7 @@ from resnet_core.images import (
     ImageError,
     center_crop_box,
     class_names,
+    gray_to_8bit,
     load_image,
     preprocess,
     sample_images,
@@ -42,6 +43,34 @@ def test_grayscale_is_copied_into_three_channels():
     loaded = load_image(encode(Image.new("L", (8, 8), 77), "PNG"))
     assert loaded.original_mode == "L" and loaded.image.getpixel((0, 0)) == (77, 77, 77)
     assert any("grayscale" in n for n in loaded.notes)
+
+
+def test_16_bit_grayscale_keeps_its_brightness():
+    # 0–65535 maps to 0–255 (÷257): a uniform mid-grey stays mid-grey, not black as a min–max stretch made it.
+    uniform = load_image(encode(Image.fromarray(np.full((8, 8), 32896, dtype=np.uint16)), "PNG"))
+    assert uniform.original_mode == "I;16"
+    assert np.array_equal(np.asarray(uniform.image), np.full((8, 8, 3), 128, dtype=np.uint8))
+    assert any("16-bit" in n for n in uniform.notes)
+    # A near-black ramp stays near black instead of being stretched to full contrast.
+    ramp = np.tile(np.linspace(0, 1000, 16).astype(np.uint16), (4, 1))
+    dark = np.asarray(load_image(encode(Image.fromarray(ramp), "PNG")).image)
+    assert dark.max() <= 4 and dark.min() == 0
+    assert np.array_equal(dark[..., 0], np.rint(ramp / 257))
+
+
+@pytest.mark.parametrize(
+    ("values", "mode", "grey"),
+    [
+        (np.full((2, 2), 65535, dtype=">u2"), "I;16B", 255),
+        (np.full((2, 2), 32896, dtype=np.int32), "I", 128),
+        (np.full((2, 2), 70000, dtype=np.int32), "I", 255),  # 32-bit: clipped to 0–65535 first
+        (np.full((2, 2), -5, dtype=np.int32), "I", 0),
+    ],
+)
+def test_other_wide_grayscale_modes_scale_by_their_range(values, mode, grey):
+    img = Image.fromarray(values)
+    assert img.mode == mode
+    assert np.array_equal(np.asarray(gray_to_8bit(img)), np.full((2, 2), grey, dtype=np.uint8))
 
 
 def test_transparency_is_composited_onto_white():
