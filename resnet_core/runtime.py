@@ -53,16 +53,23 @@ DEVICE_PEAK_TFLOPS: tuple[tuple[str, dict[str, float]], ...] = (
 
 
 class DeviceOutOfMemory(RuntimeError):
-    """The device ran out of memory; memory was freed. ``suggested_batch`` is a batch that may fit."""
+    """The device ran out of memory; memory was freed. ``suggested_batch`` is a batch that may fit.
+
+    Raised with no ``__context__``: the original error's traceback (and the tensors its frames
+    held) is gone by the time this is raised, so holding on to it keeps no memory alive.
+    """
 
     def __init__(self, device: str, batch: int, detail: str) -> None:
         self.device = device
         self.batch = batch
         self.suggested_batch = max(1, batch // 2)
-        super().__init__(
-            f"{device} ran out of memory at batch {batch} ({detail.splitlines()[0] if detail else 'no detail'}); "
-            f"memory was freed — try batch {self.suggested_batch} or a smaller input"
+        what = detail.splitlines()[0] if detail else "no detail"
+        advice = (
+            "the model does not fit even at batch 1: try a smaller input"
+            if batch <= 1
+            else f"try batch {self.suggested_batch} or a smaller input"
         )
+        super().__init__(f"{device} ran out of memory at batch {batch} ({what}); memory was freed — {advice}")
 
 
 class DeviceBusy(RuntimeError):
@@ -394,17 +401,27 @@ def macs_per_image(spec: ResNetSpec, input_size: int | tuple[int, int]) -> int:
     return analyze(spec, input_size).totals.macs
 
 
-def _free_cuda() -> None:
+def _free_memory() -> None:
+    """Collect unreachable tensors and hand CUDA's cached blocks back to the driver."""
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
 
 
+#: Lower-case pieces of the messages of allocation failures: CUDA's and the CPU allocator's.
+_OOM_MESSAGES = ("out of memory", "can't allocate memory", "defaultcpuallocator")
+
+
 def _is_oom(e: BaseException) -> bool:
-    oom_type = getattr(torch.cuda, "OutOfMemoryError", None)
-    if oom_type is not None and isinstance(e, oom_type):
+    """CUDA out of memory, or a failed CPU allocation (``DefaultCPUAllocator: can't allocate memory``)."""
+    oom_types = tuple(
+        t
+        for t in (getattr(torch, "OutOfMemoryError", None), getattr(torch.cuda, "OutOfMemoryError", None))
+        if isinstance(t, type)
+    )
+    if isinstance(e, MemoryError) or (oom_types and isinstance(e, oom_types)):
         return True
-    return isinstance(e, RuntimeError) and "out of memory" in str(e).lower()
+    return isinstance(e, RuntimeError) and any(m in str(e).lower() for m in _OOM_MESSAGES)
 
 
 def benchmark(
@@ -426,12 +443,14 @@ def benchmark(
         try:
             return _benchmark_locked(spec, config, device, hw, model, arch, macs)
         except Exception as e:
-            if _is_oom(e):
-                detail = str(e)
-                del e
-                _free_cuda()
-                raise DeviceOutOfMemory(str(device), config.batch, detail) from None
-            raise
+            if not _is_oom(e):
+                raise
+            detail = str(e)
+        # Out of the except block: the error and its traceback, whose frames hold the model, the
+        # input and the activations of the failed pass, are gone, so collecting now frees them,
+        # and the exception raised here has no __context__ leading back to them.
+        _free_memory()
+        raise DeviceOutOfMemory(str(device), config.batch, detail)
 
 
 def _benchmark_locked(
@@ -454,7 +473,7 @@ def _benchmark_locked(
     runner = prepare(eager, device, compile=True) if config.compile else eager
     x = make_input(spec, config.batch, hw, device, config.channels_last)
     if device.type == "cuda":
-        _free_cuda()
+        _free_memory()
         torch.cuda.reset_peak_memory_stats(device)
 
     times = time_runs(lambda: forward(runner, x, config.dtype), device, config.warmup, config.repeats)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
 
-from resnet_core import PRESETS, ResNetSpec, build
+from resnet_core import PRESETS, ResNetSpec, build, runtime
 from resnet_core.analysis import analyze
 from resnet_core.runtime import (
     DeviceBusy,
@@ -168,6 +169,67 @@ def test_out_of_memory_is_caught_and_a_smaller_batch_suggested():
         benchmark(TINY, RunConfig(batch=64, input_size=32, **FAST), model=_OutOfMemoryModel())
     assert info.value.suggested_batch == 32
     assert not device_lock("cpu").locked()  # released despite the error
+
+
+def test_out_of_memory_at_batch_1_does_not_suggest_batch_1():
+    with pytest.raises(DeviceOutOfMemory, match="does not fit even at batch 1") as info:
+        benchmark(TINY, RunConfig(batch=1, input_size=32, **FAST), model=_OutOfMemoryModel())
+    assert "try batch 1" not in str(info.value)
+
+
+class _HugeAllocationModel(nn.Module):
+    """A real failed CPU allocation: 2^60 bytes is beyond any address space."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return torch.empty(1 << 60, dtype=torch.uint8)
+
+
+def test_a_failed_cpu_allocation_counts_as_out_of_memory():
+    with pytest.raises(DeviceOutOfMemory, match="cpu ran out of memory at batch 2.*can't allocate memory"):
+        benchmark(TINY, RunConfig(batch=2, input_size=32, **FAST), model=_HugeAllocationModel())
+
+
+class _HoldsMemoryThenFails(nn.Module):
+    """Allocates a big tensor (kept in a local and on the model), then fails as CUDA would."""
+
+    def __init__(self, refs: list) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(1))
+        self.refs = refs
+        refs.append(weakref.ref(self))
+
+    def forward(self, x):
+        big = torch.ones(4 * 2**20)  # 16 MiB
+        self.scratch = big
+        self.refs.append(weakref.ref(big))
+        oom = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
+        raise oom("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+
+def test_out_of_memory_frees_the_failed_pass_before_saying_so(monkeypatch):
+    """When memory is freed, nothing of the failed pass (its model, its tensors) is still referenced:
+    neither by the exception being handled nor by the DeviceOutOfMemory raised."""
+    refs: list[weakref.ref] = []
+    monkeypatch.setattr(runtime, "build", lambda spec, device=None: _HoldsMemoryThenFails(refs))
+    alive_when_freed: list[bool] = []
+    free = runtime._free_memory
+
+    def spy() -> None:
+        free()
+        alive_when_freed.extend(r() is not None for r in refs)
+
+    monkeypatch.setattr(runtime, "_free_memory", spy)
+    with pytest.raises(DeviceOutOfMemory, match="memory was freed") as info:
+        benchmark(TINY, RunConfig(batch=4, input_size=32, stage_timing=False, **FAST))
+    assert len(refs) == 2  # the model and its big tensor were made
+    assert alive_when_freed == [False, False]
+    assert all(r() is None for r in refs)
+    err = info.value
+    assert err.__context__ is None and err.__cause__ is None
 
 
 def test_sweep_reports_progress_for_each_batch():
