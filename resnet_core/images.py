@@ -28,6 +28,10 @@ ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo is fine; a decompression bomb is not
+#: Resizing the shorter side makes a thin image enormous (1×500 → 256×128000), so preprocess refuses an
+#: image whose resized long side would pass 16 × the resize size (16:1, wider than any panorama a
+#: classifier sees) or would make the resized image more than MAX_PIXELS.
+MAX_ASPECT = 16
 
 
 class ImageError(ValueError):
@@ -137,6 +141,11 @@ def center_crop_box(width: int, height: int, crop: int) -> tuple[int, int, int, 
     return left, top, left + crop, top + crop
 
 
+def max_resized_side(resize: int) -> int:
+    """The longest side ``preprocess`` lets an image reach when its shorter side is resized to ``resize``."""
+    return min(MAX_ASPECT * resize, MAX_PIXELS // resize)
+
+
 def preprocess(
     image: Image.Image,
     resize: int = 256,
@@ -144,7 +153,11 @@ def preprocess(
     mean: tuple[float, float, float] = IMAGENET_MEAN,
     std: tuple[float, float, float] = IMAGENET_STD,
 ) -> Preprocessed:
-    """ImageNet evaluation preprocessing, returning every intermediate step as data."""
+    """ImageNet evaluation preprocessing, returning every intermediate step as data.
+
+    An image so thin that resizing would make its long side more than ``max_resized_side(resize)``
+    pixels is refused with an ImageError before anything is resized.
+    """
     if not 1 <= crop <= resize <= 4096:
         raise ImageError(f"resize={resize}, crop={crop}: need 1 ≤ crop ≤ resize ≤ 4096")
     img = image.convert("RGB")
@@ -156,6 +169,13 @@ def preprocess(
         nw, nh = resize, int(resize * h / w)
     else:
         nw, nh = int(resize * w / h), resize
+    limit = max_resized_side(resize)
+    if max(nw, nh) > limit:
+        raise ImageError(
+            f"the image is {w}×{h} pixels (W×H): resizing its shorter side to {resize} px would make it "
+            f"{nw}×{nh}, and at most {limit} px is allowed on the long side (an aspect ratio up to "
+            f"{limit / resize:.4g}:1); crop it closer to square first"
+        )
     resized = img.resize((nw, nh), Image.Resampling.BILINEAR)
     steps.append(PreprocessStep("resize", f"shorter side to {resize} px, bilinear: {nw}×{nh}", (nh, nw, 3), resized))
 

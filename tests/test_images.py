@@ -12,12 +12,14 @@ from PIL import Image
 from resnet_core.images import (
     IMAGENET_MEAN,
     IMAGENET_STD,
+    MAX_PIXELS,
     SAMPLES_DIR,
     ImageError,
     center_crop_box,
     class_names,
     gray_to_8bit,
     load_image,
+    max_resized_side,
     preprocess,
     sample_images,
     top_k,
@@ -139,6 +141,32 @@ def test_center_crop_matches_torchvisions_rounding():
 def test_crop_larger_than_resize_is_refused():
     with pytest.raises(ImageError, match="crop ≤ resize"):
         preprocess(Image.new("RGB", (10, 10)), resize=100, crop=224)
+
+
+@pytest.mark.parametrize(("size", "resized"), [((1, 500), "256×128000"), ((3, 20000), "256×1706666")])
+def test_extreme_aspect_ratios_are_refused_before_resizing(size, resized):
+    # Resizing the shorter side to 256 would make these 128000 and 1.7 million pixels long.
+    with pytest.raises(ImageError, match=rf"{size[0]}×{size[1]} pixels.*{resized}.*at most 4096 px"):
+        preprocess(Image.new("RGB", size), resize=256, crop=224)
+    assert max_resized_side(256) == 4096 == 16 * 256
+
+
+def test_the_widest_allowed_image_is_preprocessed_like_torchvision():
+    img = Image.fromarray(np.random.default_rng(1).integers(0, 256, (20, 320, 3), dtype=np.uint8))  # 16:1
+    out = preprocess(img, resize=256, crop=224)
+    assert out.steps[1].shape == (256, 4096, 3)
+    crop = np.array(img.resize((4096, 256), Image.Resampling.BILINEAR).crop(center_crop_box(4096, 256, 224)))
+    expected = (torch.from_numpy(crop).float().permute(2, 0, 1) / 255 - torch.tensor(IMAGENET_MEAN).view(3, 1, 1)) / (
+        torch.tensor(IMAGENET_STD).view(3, 1, 1)
+    )
+    assert torch.allclose(out.tensor[0], expected, atol=1e-6)
+
+
+def test_large_resize_sizes_are_capped_by_pixels_too():
+    # At resize 4096 a 16:1 image would be 4096×65536 = 268 megapixels; the cap is MAX_PIXELS instead.
+    assert max_resized_side(4096) == MAX_PIXELS // 4096
+    with pytest.raises(ImageError, match="at most 9765 px"):
+        preprocess(Image.new("RGB", (30, 90)), resize=4096, crop=224)
 
 
 def test_class_names_are_imagenets_thousand_in_torchvision_order():
