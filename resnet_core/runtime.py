@@ -18,6 +18,7 @@ import contextlib
 import gc
 import os
 import platform
+import re
 import statistics
 import sys
 import threading
@@ -39,15 +40,22 @@ DEVICES = ("auto", "cpu", "cuda")
 #: Dense (no sparsity) peak tensor throughput in TFLOP/s by device-name pattern and math mode.
 #: Sources: NVIDIA H100 Tensor Core GPU datasheet (2023): SXM5 FP32 67, TF32 494.7 (989.4 sparse / 2),
 #: BF16/FP16 989.4 (1979 sparse / 2); PCIe FP32 51.2, TF32 378, BF16/FP16 756; H100 NVL (per GPU)
-#: FP32 60, TF32 418, BF16/FP16 835. H200 datasheet (2024): same compute as H100 SXM.
+#: FP32 60, TF32 418, BF16/FP16 835. H200 datasheet (2024): the SXM has the same compute as H100 SXM.
 #: NVIDIA A100 datasheet: FP32 19.5, TF32 156, BF16/FP16 312. L4 datasheet: FP32 30.3, TF32 60, BF16/FP16 121.
-#: Matched in order; first pattern whose every word occurs in the device name wins. Unknown → None.
-DEVICE_PEAK_TFLOPS: tuple[tuple[str, dict[str, float]], ...] = (
+#: L40S datasheet: FP32 91.6, TF32 183, BF16/FP16 362.05. L40 datasheet: FP32 90.5, TF32 90.5, BF16/FP16 181.05.
+#: A pattern matches when each of its words is a whole word of the device name ("L4" is not in
+#: "L40S", "H200" is not in "GH200"); the first match wins, so variants come before their family.
+#: A pattern with None is a variant whose figures are not in this table: unknown, rather than
+#: its family's figures, which would be wrong. Unknown → None.
+DEVICE_PEAK_TFLOPS: tuple[tuple[str, dict[str, float] | None], ...] = (
     ("H100 PCIe", {"float32": 51.2, "tf32": 378.0, "bfloat16": 756.0, "float16": 756.0}),
     ("H100 NVL", {"float32": 60.0, "tf32": 418.0, "bfloat16": 835.0, "float16": 835.0}),
     ("H100", {"float32": 67.0, "tf32": 494.7, "bfloat16": 989.4, "float16": 989.4}),
+    ("H200 NVL", None),
     ("H200", {"float32": 67.0, "tf32": 494.7, "bfloat16": 989.4, "float16": 989.4}),
     ("A100", {"float32": 19.5, "tf32": 156.0, "bfloat16": 312.0, "float16": 312.0}),
+    ("L40S", {"float32": 91.6, "tf32": 183.0, "bfloat16": 362.05, "float16": 362.05}),
+    ("L40", {"float32": 90.5, "tf32": 90.5, "bfloat16": 181.05, "float16": 181.05}),
     ("L4", {"float32": 30.3, "tf32": 60.0, "bfloat16": 121.0, "float16": 121.0}),
 )
 
@@ -140,8 +148,9 @@ def environment() -> dict[str, Any]:
 
 
 def _lookup_peak(name: str) -> dict[str, float] | None:
+    """The peaks of the first pattern all of whose words are whole words of ``name`` (any case)."""
     for pattern, peaks in DEVICE_PEAK_TFLOPS:
-        if all(word.lower() in name.lower() for word in pattern.split()):
+        if all(re.search(rf"(?<![A-Za-z0-9]){re.escape(word)}(?![A-Za-z0-9])", name, re.I) for word in pattern.split()):
             return peaks
     return None
 

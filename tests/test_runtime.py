@@ -133,6 +133,41 @@ def test_peak_table_knows_the_h100_variants_and_nothing_else():
     assert peak_flops(torch.device("cpu"), "float32") is None
 
 
+@pytest.mark.parametrize(
+    ("name", "float32"),
+    [
+        ("NVIDIA H100 80GB HBM3", 67.0),  # the SXM5's name
+        ("NVIDIA H100 PCIe", 51.2),
+        ("NVIDIA H100 80GB PCIe", 51.2),  # the variant's words need not be adjacent
+        ("NVIDIA H100 NVL", 60.0),
+        ("NVIDIA H200", 67.0),
+        ("NVIDIA A100-SXM4-80GB", 19.5),
+        ("NVIDIA A100 80GB PCIe", 19.5),
+        ("NVIDIA L4", 30.3),
+        ("NVIDIA L40S", 91.6),  # not the L4's (a substring match gave 30.3)
+        ("NVIDIA L40", 90.5),
+        ("nvidia l4", 30.3),
+    ],
+)
+def test_peak_table_matches_whole_words_most_specific_first(name, float32):
+    assert _lookup_peak(name)["float32"] == float32
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "NVIDIA H200 NVL",  # not the H200 SXM's figures
+        "NVIDIA GH200 480GB",  # "H200" is not a word of it
+        "NVIDIA A10G",
+        "NVIDIA L4000",
+        "Tesla T4",
+        "NVIDIA H1000",
+    ],
+)
+def test_peak_table_says_unknown_rather_than_borrowing_a_neighbours_figures(name):
+    assert _lookup_peak(name) is None
+
+
 def test_device_lock_is_one_per_device_and_makes_others_wait():
     assert device_lock("cpu") is device_lock(torch.device("cpu"))
     held, release = threading.Event(), threading.Event()
