@@ -323,6 +323,32 @@ def time_stages(model: ResNet, x: Tensor, dtype: str, repeats: int = 5) -> dict[
     return {name: statistics.median(v) for name, v in per_stage.items() if v}
 
 
+def _reset_peak_rss() -> bool:
+    """Reset the process's peak resident set size (VmHWM) to its current size; False where impossible.
+
+    Linux ≥ 4.0: writing 5 to ``/proc/self/clear_refs`` resets VmHWM (see proc(5)). Elsewhere,
+    or where the file is not writable, the only peak is ``ru_maxrss``: the peak since start.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+    except OSError:
+        return False
+    return _vm_hwm_bytes() is not None
+
+
+def _vm_hwm_bytes() -> int | None:
+    """The process's peak resident set size since start or the last reset (Linux VmHWM), or None."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024  # "VmHWM:   123456 kB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def _process_peak_rss_bytes() -> int | None:
     """The process's peak resident set size since it started (Linux/macOS), or None."""
     try:
@@ -484,15 +510,20 @@ def _benchmark_locked(
     if device.type == "cuda":
         _free_memory()
         torch.cuda.reset_peak_memory_stats(device)
+    else:
+        rss_reset = _reset_peak_rss()
 
     times = time_runs(lambda: forward(runner, x, config.dtype), device, config.warmup, config.repeats)
 
     if device.type == "cuda":
         peak_mem: int | None = torch.cuda.max_memory_allocated(device)
         mem_kind = "torch.cuda.max_memory_allocated"
+    elif rss_reset:
+        peak_mem = _vm_hwm_bytes()
+        mem_kind = "process peak RSS during this run (VmHWM, reset before it)"
     else:
         peak_mem = _process_peak_rss_bytes()
-        mem_kind = "process peak RSS"
+        mem_kind = "process peak RSS since the process started (ru_maxrss; no per-run reset here)"
     stages = time_stages(eager, x, config.dtype) if config.stage_timing and isinstance(eager, ResNet) else {}
 
     ordered = sorted(times)

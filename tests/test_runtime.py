@@ -72,6 +72,32 @@ def test_timings_are_positive_and_consistent_with_batch(batch):
     assert all(v > 0 for v in m.stage_ms.values())
 
 
+def _clear_refs_writable() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _clear_refs_writable(), reason="needs Linux's /proc/self/clear_refs (peak RSS reset)")
+def test_cpu_peak_memory_is_the_peak_of_this_run_not_of_the_process():
+    """A small batch after a big one: ru_maxrss (since start) would report the big one's peak again."""
+    config = {"input_size": 64, "stage_timing": False, "device": "cpu", "warmup": 0, "repeats": 1}
+    big = benchmark(TINY, RunConfig(batch=256, **config))  # ~64 MiB per activation
+    small = benchmark(TINY, RunConfig(batch=1, **config))
+    assert 0 < small.peak_memory_bytes < big.peak_memory_bytes
+    assert "VmHWM" in big.peak_memory_kind and "during this run" in big.peak_memory_kind
+
+
+def test_cpu_peak_memory_says_when_it_is_the_peak_since_start(monkeypatch):
+    monkeypatch.setattr(runtime, "_reset_peak_rss", lambda: False)
+    m = benchmark(TINY, RunConfig(batch=1, input_size=32, stage_timing=False, **FAST))
+    assert "since the process started" in m.peak_memory_kind and "ru_maxrss" in m.peak_memory_kind
+    assert m.peak_memory_bytes > 0
+
+
 def test_non_square_input_is_timed_at_that_size():
     m = benchmark(TINY, RunConfig(batch=1, input_size=(32, 16), **FAST))
     assert m.input_size == (32, 16)
