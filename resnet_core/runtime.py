@@ -7,7 +7,9 @@ on the CPU by ``time.perf_counter`` (a monotonic clock).
 
 One forward pass at a time per device, across every caller in this process (all Streamlit
 sessions are threads of one process): ``device_lock(device)``. Two timings interleaved on one
-device would each measure half a device.
+device would each measure half a device. Compiled runs also hold ``COMPILE_LOCK``, one for the
+process, because ``torch._dynamo.reset()`` clears every device's compiled code: always taken after
+the device lock, never before, so two runs cannot each hold the lock the other waits for.
 
 The library returns data (``Measurement``); the CLI and the app format it.
 """
@@ -197,6 +199,25 @@ def holding(device: torch.device, timeout_s: float = 300.0) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+#: Held around dynamo.reset() + torch.compile + the timed runs of every compiled benchmark: the
+#: reset is process-wide, so a compiled run on one device must not wipe one in progress on another.
+#: Taken after the device lock, never before it.
+COMPILE_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def holding_compile(timeout_s: float = 300.0) -> Iterator[None]:
+    if not COMPILE_LOCK.acquire(timeout=timeout_s):
+        raise DeviceBusy(
+            f"torch.compile has been busy with another run for {timeout_s:g} s (its caches are shared by "
+            "every device); try again shortly or run without compile"
+        )
+    try:
+        yield
+    finally:
+        COMPILE_LOCK.release()
 
 
 # -- running -------------------------------------------------------------------------------
@@ -469,12 +490,14 @@ def benchmark(
     """Time ``spec`` (or an already built ``model`` of it, weights as they are) under ``config``.
 
     The model is built with random initialisation when none is given: timing does not depend on the
-    weights' values. Holds the device's lock for the whole measurement.
+    weights' values. Holds the device's lock for the whole measurement, and for a compiled run
+    also ``COMPILE_LOCK`` (dynamo's reset is process-wide).
     """
     device = resolve_device(config.device)
     hw = (config.input_size, config.input_size) if isinstance(config.input_size, int) else config.input_size
     macs = macs_per_image(spec, hw)  # also rejects an input too small for the network, with the size to use
-    with holding(device, lock_timeout_s):
+    compile_lock = holding_compile(lock_timeout_s) if config.compile else contextlib.nullcontext()
+    with holding(device, lock_timeout_s), compile_lock:  # this order only: see COMPILE_LOCK
         try:
             return _benchmark_locked(spec, config, device, hw, model, arch, macs)
         except Exception as e:

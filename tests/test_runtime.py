@@ -216,6 +216,65 @@ def test_device_lock_is_one_per_device_and_makes_others_wait():
         pass
 
 
+def _hold_in_thread(lock):
+    """Hold ``lock`` in another thread until the returned event is set; returns (event, thread)."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with lock:
+            held.set()
+            release.wait(10)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    held.wait(10)
+    return release, t
+
+
+def test_a_compiled_run_waits_for_the_process_wide_compile_lock(monkeypatch):
+    """dynamo.reset() is global: a compiled run on one device must not run while another holds it."""
+    compiled = []
+    monkeypatch.setattr(torch, "compile", lambda m, **kw: compiled.append(m) or m)
+    release, t = _hold_in_thread(runtime.COMPILE_LOCK)
+    try:
+        with pytest.raises(DeviceBusy, match="torch.compile has been busy"):
+            benchmark(TINY, RunConfig(batch=1, input_size=32, compile=True, **FAST), lock_timeout_s=0.05)
+        assert compiled == []  # nothing was reset or compiled meanwhile
+        assert not device_lock("cpu").locked()
+        # An eager run does not need it.
+        benchmark(TINY, RunConfig(batch=1, input_size=32, stage_timing=False, **FAST), lock_timeout_s=0.05)
+    finally:
+        release.set()
+        t.join()
+
+
+def test_compile_lock_is_held_through_reset_compile_and_timing(monkeypatch):
+    import torch._dynamo as dynamo
+
+    seen: dict[str, list[bool]] = {"reset": [], "compile": [], "forward": []}
+    monkeypatch.setattr(dynamo, "reset", lambda: seen["reset"].append(runtime.COMPILE_LOCK.locked()))
+
+    class Compiled(nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            seen["forward"].append(runtime.COMPILE_LOCK.locked())
+            return self.inner(x)
+
+    def fake_compile(m, **kw):
+        seen["compile"].append(runtime.COMPILE_LOCK.locked())
+        return Compiled(m)
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    m = benchmark(TINY, RunConfig(batch=1, input_size=32, compile=True, stage_timing=False, **FAST))
+    assert m.compiled
+    assert seen["reset"] == [True] and seen["compile"] == [True]
+    assert len(seen["forward"]) == 4 and all(seen["forward"])  # 1 warm-up + 3 timed
+    assert not runtime.COMPILE_LOCK.locked() and not device_lock("cpu").locked()
+
+
 class _OutOfMemoryModel(nn.Module):
     def __init__(self) -> None:
         super().__init__()
