@@ -16,7 +16,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from app.formatting import fmt_bytes, size_text
-from app.widgets import show_error, spec_editor
+from app.widgets import show_error, spec_editor, too_big_to_build
 from resnet_core import ResNetSpec, build
 from resnet_core.images import ImageError, class_names, load_image, preprocess, sample_images, top_k
 from resnet_core.runtime import (
@@ -432,6 +432,8 @@ def settings(choice) -> RunConfig | None:
 def main() -> None:
     choice = spec_editor("live_")
     st.title("Live forward pass")
+    if too_big_to_build(choice, "the live page builds"):
+        return
     config = settings(choice)
     if config is None:
         return

@@ -18,7 +18,16 @@ import streamlit as st
 from PIL import Image
 from plotly.subplots import make_subplots
 
-from app.widgets import get_analysis, parse_choice, remember, show_error, spec_editor, url_param, write_url
+from app.widgets import (
+    get_analysis,
+    parse_choice,
+    remember,
+    show_error,
+    spec_editor,
+    too_big_to_build,
+    url_param,
+    write_url,
+)
 from resnet_core.analysis import Analysis, LayerRecord
 from resnet_core.images import ImageError, load_image, sample_images
 from resnet_core.receptive_field import Field, Step, computed_span, measure_receptive_field, receptive_field_steps
@@ -308,9 +317,12 @@ with right:
     if sum(choice.spec.layers) > BIG_NET_BLOCKS or max(input_hw) > BIG_INPUT:
         st.warning("A big network or input: measuring builds the real model in float64 and may take a few seconds.")
     key = (choice.spec, layer, input_hw, unit)
-    if st.button("Measure by gradient", key="rf_measure", type="primary"):
+    too_big = too_big_to_build(choice, "the gradient check builds")
+    if not too_big and st.button("Measure by gradient", key="rf_measure", type="primary"):
         st.session_state.setdefault("rf_measured", set()).add(repr(key))
-    if repr(key) in st.session_state.get("rf_measured", set()):
+    if too_big:
+        pass  # too_big_to_build said why
+    elif repr(key) in st.session_state.get("rf_measured", set()):
         try:
             with st.spinner("Running forward and backward on the real network…"):
                 rows_m, cols_m = measured(choice.spec, layer, input_hw, unit)
@@ -322,16 +334,22 @@ with right:
                 {
                     "measured": [f"{rows_m[0]} … {rows_m[1]}", f"{cols_m[0]} … {cols_m[1]}"],
                     "computed": [f"{rows_c[0]} … {rows_c[1]}", f"{cols_c[0]} … {cols_c[1]}"],
-                    "agree": ["✅" if rows_m == rows_c else "❌", "✅" if cols_m == cols_c else "❌"],
+                    "agree": ["yes" if rows_m == rows_c else "NO", "yes" if cols_m == cols_c else "NO"],
                 },
                 index=["rows", "columns"],
             )
             st.dataframe(table, key="rf_measured_table", width="stretch")
             st.caption("First … last input pixel the unit sees, clipped to the image.")
             if (rows_m, cols_m) == (rows_c, cols_c):
-                st.success("✅ The gradient touches exactly the pixels the recurrence predicts (clipped to the image).")
+                st.success(
+                    "The gradient touches exactly the pixels the recurrence predicts (clipped to the image).",
+                    icon=":material/check_circle:",
+                )
             else:
-                st.error("❌ Measured and computed fields differ: please report this architecture and layer.")
+                st.error(
+                    "Measured and computed fields differ: please report this architecture and layer.",
+                    icon=":material/error:",
+                )
     else:
         st.caption("Press the button to run it for this unit.")
 

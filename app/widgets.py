@@ -107,6 +107,31 @@ def get_analysis(spec: ResNetSpec, input_size: int | tuple[int, int]) -> Analysi
     return analyze(spec, input_size)
 
 
+#: Pages that build the real network (Live, the receptive field's gradient check) share one server:
+#: beyond this many parameters (2 GiB of float32 weights, four times wide_resnet101_2) they decline.
+#: The analysis counts a network of any size without building it.
+MAX_BUILD_PARAMS = 500_000_000
+
+
+def too_big_to_build(choice: Choice, doing: str) -> bool:
+    """Say so, and return True, when ``choice``'s network is too large to build on this server
+    (or its input too small to run); ``doing`` completes the message, e.g. "the live page builds"."""
+    try:
+        params = get_analysis(choice.spec, choice.input_size).totals.params
+    except ValueError as e:
+        show_error(e)
+        return True
+    if params <= MAX_BUILD_PARAMS:
+        return False
+    st.error(
+        f"{choice.title} has {params:,} parameters ({params * 4 / 2**30:,.1f} GiB as float32); {doing} "
+        f"networks of up to {MAX_BUILD_PARAMS:,} parameters. Fewer blocks or a smaller width will run here; "
+        "the explorer and Compare count a network of any size without building it.",
+        icon=":material/error:",
+    )
+    return True
+
+
 def show_error(e: BaseException, hint: str | None = None) -> None:
     """The exception as one readable message (what is wrong, what is allowed), never a traceback."""
     text = str(e) or type(e).__name__

@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from resnet_core import PRESETS, build, weights
+from resnet_core import PRESETS, analyze, build, weights
 from resnet_core.images import load_image, preprocess, top_k
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app" / "live.py")
@@ -183,3 +183,22 @@ def test_published_weights_download_with_progress_then_predict(weights_server, t
     assert (tmp_path / "cache" / name).read_bytes() == data
     assert any("Weights loaded: torchvision" in s.value for s in at.success)
     assert len(top5_table(at)) == 5
+
+
+def test_a_network_too_big_to_build_is_declined_without_building_it(monkeypatch):
+    import resnet_core
+    from app.widgets import MAX_BUILD_PARAMS
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("the page built a network it should have declined")
+
+    # AppTest runs the page's file afresh: its `from resnet_core import build` picks this up
+    monkeypatch.setattr(resnet_core, "build", no_build)
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params.update({"live_arch": "resnet18", "live_width": "4096"})
+    at.run()
+    no_exceptions(at)
+    params = analyze(PRESETS["resnet18"].replace(width=4096), 224).totals.params
+    assert params > MAX_BUILD_PARAMS
+    assert any(f"{params:,} parameters" in e.value for e in at.error), [e.value for e in at.error]
+    assert not at.tabs  # no Predict / Timing: nothing was built

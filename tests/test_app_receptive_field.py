@@ -87,7 +87,7 @@ def test_measure_by_gradient_agrees_with_the_computed_span():
     assert measure_receptive_field(PRESETS["resnet20"], "layer2.0.conv1", 32, (0, 3)) == (rows, cols)
     assert list(table["computed"]) == [f"{rows[0]} … {rows[1]}", f"{cols[0]} … {cols[1]}"]
     assert list(table["measured"]) == list(table["computed"])
-    assert list(table["agree"]) == ["✅", "✅"]
+    assert list(table["agree"]) == ["yes", "yes"]
     assert at.success
 
 
@@ -118,3 +118,14 @@ def test_bad_url_values_fall_back_with_a_warning():
 def test_an_input_too_small_is_an_error_message():
     at = run({"arch": "resnet50", "input": "8"})
     assert at.error and "too small" in at.error[0].value
+
+
+def test_a_network_too_big_to_build_offers_no_gradient_check():
+    from app.widgets import MAX_BUILD_PARAMS
+
+    at = run({"arch": "resnet18", "width": "4096", "layer": "layer1.0.conv1"})
+    params = analyze(PRESETS["resnet18"].replace(width=4096), 224).totals.params
+    assert params > MAX_BUILD_PARAMS
+    assert not [b for b in at.button if b.key == "rf_measure"]
+    assert any(f"{params:,} parameters" in e.value for e in at.error), [e.value for e in at.error]
+    assert at.metric[0].value  # the computed field is still shown
