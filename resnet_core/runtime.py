@@ -17,6 +17,7 @@ The library returns data (``Measurement``); the CLI and the app format it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import platform
@@ -25,6 +26,7 @@ import statistics
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -229,15 +231,41 @@ def check_dtype(dtype: str) -> torch.dtype:
     return DTYPES[dtype]
 
 
+@functools.cache
+def autocast_problem(device_type: str, dtype: torch.dtype) -> str | None:
+    """Why ``torch.autocast(device_type, dtype)`` would not run in ``dtype`` with this torch, or None.
+
+    Asked explicitly because an unsupported pair need not raise: torch warns and returns a
+    disabled autocast (e.g. CPU float16 before CPU autocast learnt it), which silently runs float32.
+    """
+    available = getattr(torch.amp.autocast_mode, "is_autocast_available", None)
+    if available is not None and not available(device_type):
+        return f"torch {torch.__version__} has no autocast for {device_type}"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            ctx = torch.autocast(device_type=device_type, dtype=dtype)
+        except (RuntimeError, ValueError, AssertionError) as e:  # e.g. CUDA bfloat16 before Ampere
+            return str(e).splitlines()[0]
+    if not getattr(ctx, "_enabled", True) or getattr(ctx, "fast_dtype", dtype) != dtype:
+        said = [str(w.message).splitlines()[0] for w in caught]
+        return said[0] if said else f"torch {torch.__version__} disables autocast for it"
+    return None
+
+
 def autocast(device: torch.device, dtype: str) -> contextlib.AbstractContextManager:
-    """float32: nothing; float16/bfloat16: ``torch.autocast`` on the device's type."""
+    """float32: nothing; float16/bfloat16: ``torch.autocast`` on the device's type.
+
+    A ValueError when this torch cannot autocast ``device`` to ``dtype``, rather than a pass that
+    quietly runs in float32.
+    """
     torch_dtype = check_dtype(dtype)
     if torch_dtype == torch.float32:
         return contextlib.nullcontext()
-    try:
-        return torch.autocast(device_type=device.type, dtype=torch_dtype)
-    except (RuntimeError, ValueError) as e:  # older torch: CPU autocast without float16
-        raise ValueError(f"dtype={dtype!r} is not supported by autocast on {device.type} here ({e})") from None
+    problem = autocast_problem(device.type, torch_dtype)
+    if problem is not None:
+        raise ValueError(f"dtype={dtype!r} is not supported by autocast on {device.type} here: {problem}")
+    return torch.autocast(device_type=device.type, dtype=torch_dtype)
 
 
 def prepare(model: nn.Module, device: torch.device, channels_last: bool = False, compile: bool = False) -> nn.Module:
@@ -253,10 +281,14 @@ def prepare(model: nn.Module, device: torch.device, channels_last: bool = False,
 def make_input(
     spec: ResNetSpec, batch: int, input_size: int | tuple[int, int], device: torch.device, channels_last: bool = False
 ) -> Tensor:
-    """A fixed pseudo-random float32 batch (N, C, H, W); its values do not change the timing."""
+    """A fixed pseudo-random float32 batch (N, C, H, W), made on ``device`` (no host copy).
+
+    Its values do not change the timing; they depend on the device's generator (the CPU's and
+    CUDA's differ), so compare across devices with a CPU input moved over.
+    """
     h, w = (input_size, input_size) if isinstance(input_size, int) else input_size
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(batch, spec.in_channels, h, w, generator=g).to(device)
+    g = torch.Generator(device=device).manual_seed(0)
+    x = torch.randn(batch, spec.in_channels, h, w, generator=g, device=device)
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x
 
 
@@ -622,9 +654,18 @@ class ActivationMaps:
 
 
 def predict_with_activations(
-    model: nn.Module, x: Tensor, layer: str, dtype: str = "float32", max_channels: int = 16
+    model: nn.Module,
+    x: Tensor,
+    layer: str,
+    dtype: str = "float32",
+    max_channels: int = 16,
+    lock_timeout_s: float = 300.0,
 ) -> tuple[Tensor, ActivationMaps]:
-    """Logits for ``x`` (1, C, H, W) and the ``max_channels`` most active channels of ``layer``'s output."""
+    """Logits for ``x`` (1, C, H, W) and the ``max_channels`` most active channels of ``layer``'s output.
+
+    The capturing hook lives on the model only while the device's lock is held: the model may be
+    shared by several sessions, and another one's pass must not run with this one's hook.
+    """
     modules = dict(model.named_modules())
     if layer not in modules:
         raise ValueError(f"layer={layer!r} is not a module of this network; e.g. {', '.join(list(modules)[1:6])} …")
@@ -633,13 +674,13 @@ def predict_with_activations(
     def hook(_m: nn.Module, _args: Any, out: Tensor) -> None:
         captured["out"] = out.detach().float().clone()  # clone: a later in-place ReLU must not change it
 
-    handle = modules[layer].register_forward_hook(hook)
     device = next(model.parameters()).device
-    try:
-        with holding(device):
+    with holding(device, lock_timeout_s):
+        handle = modules[layer].register_forward_hook(hook)
+        try:
             logits = forward(model, x.to(device), dtype).cpu()
-    finally:
-        handle.remove()
+        finally:
+            handle.remove()
     act = captured["out"][0].cpu()  # (C, H, W)
     strength = act.abs().mean(dim=(1, 2))
     order = torch.argsort(strength, descending=True)[:max_channels]

@@ -378,6 +378,75 @@ def test_activation_maps_are_the_layer_output_most_active_first():
     assert torch.allclose(maps.maps, direct[0, list(maps.channels)], atol=1e-6)
 
 
+def test_activation_hook_is_on_the_shared_model_only_while_the_lock_is_held(monkeypatch):
+    model = build(TINY).eval()
+    layer = model.layer1[0]
+    real = device_lock("cpu")
+    hooks_when: dict[str, int] = {}
+
+    class SpyLock:
+        def acquire(self, timeout=-1):
+            hooks_when["acquire"] = len(layer._forward_hooks)
+            return real.acquire(timeout=timeout)
+
+        def release(self):
+            hooks_when["release"] = len(layer._forward_hooks)
+            real.release()
+
+    monkeypatch.setattr(runtime, "device_lock", lambda device: SpyLock())
+    predict_with_activations(model, make_input(TINY, 1, 32, torch.device("cpu")), "layer1.0")
+    assert hooks_when == {"acquire": 0, "release": 0}  # registered after acquiring, removed before releasing
+    assert not real.locked()
+
+
+def test_input_is_made_on_the_device_not_copied_there(monkeypatch):
+    made = []
+    randn = torch.randn
+
+    def spy(*args, **kwargs):
+        made.append((kwargs.get("device"), kwargs["generator"].device))
+        return randn(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "randn", spy)
+    x = make_input(TINY, 2, 16, torch.device("cpu"), channels_last=True)
+    assert made == [(torch.device("cpu"), torch.device("cpu"))]
+    assert x.device.type == "cpu" and x.is_contiguous(memory_format=torch.channels_last)
+    monkeypatch.undo()
+    assert torch.equal(x, make_input(TINY, 2, 16, torch.device("cpu")))  # fixed values, either layout
+
+
+def test_autocast_that_torch_would_disable_is_reported_not_run_in_float32():
+    # This torch really does warn and hand back a disabled autocast for CPU float64.
+    assert "not supported" in runtime.autocast_problem("cpu", torch.float64)
+    assert runtime.autocast_problem("cpu", torch.bfloat16) is None
+
+
+def test_an_old_torch_that_disables_autocast_gives_a_clear_error(monkeypatch):
+    """Older torch warned and disabled CPU float16 autocast instead of raising."""
+
+    class WarnsAndDisables:
+        def __init__(self, device_type, dtype=None, enabled=True):
+            import warnings
+
+            warnings.warn("In CPU autocast, but the target dtype is not supported. Disabling autocast.", stacklevel=2)
+            self._enabled = False
+            self.fast_dtype = torch.bfloat16
+
+    runtime.autocast_problem.cache_clear()
+    monkeypatch.setattr(torch, "autocast", WarnsAndDisables)
+    try:
+        with pytest.raises(ValueError, match="'float16' is not supported by autocast on cpu here: In CPU autocast"):
+            runtime.autocast(torch.device("cpu"), "float16")
+    finally:
+        monkeypatch.undo()
+        runtime.autocast_problem.cache_clear()
+
+
+def test_a_device_type_without_autocast_is_a_clear_error():
+    with pytest.raises(ValueError, match="not supported by autocast on meta"):
+        runtime.autocast(torch.device("meta"), "bfloat16")
+
+
 def test_activation_layer_must_exist():
     model = build(TINY).eval()
     with pytest.raises(ValueError, match="not a module of this network"):
