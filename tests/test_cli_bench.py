@@ -86,6 +86,50 @@ def test_bad_flags_print_one_line_and_exit_2(capsys, argv, message):
     assert any(part in err for part in message.split("|"))
 
 
+def _out_of_memory_from_batch(monkeypatch, limit: int) -> None:
+    """Batches above ``limit`` run out of memory; the others are really timed."""
+    from resnet_core.commands import bench
+    from resnet_core.runtime import DeviceOutOfMemory
+
+    real = bench.benchmark
+
+    def fake(spec, config, **kw):
+        if config.batch > limit:
+            raise DeviceOutOfMemory("cpu", config.batch, "CUDA out of memory. Tried to allocate 20.00 GiB")
+        return real(spec, config, **kw)
+
+    monkeypatch.setattr(bench, "benchmark", fake)
+
+
+def test_out_of_memory_keeps_the_completed_runs_in_json(capsys, monkeypatch):
+    _out_of_memory_from_batch(monkeypatch, 2)
+    assert main(["bench", "resnet20", "--batch", "1,2,4,8", *FAST, "--format", "json"]) == 1
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert [r["batch"] for r in out["runs"]] == [1, 2]
+    assert "ran out of memory at batch 4" in out["error"]
+    assert captured.err.startswith("error: cpu ran out of memory at batch 4") and captured.err.count("\n") == 1
+
+
+def test_out_of_memory_keeps_the_completed_runs_in_the_table(capsys, monkeypatch):
+    _out_of_memory_from_batch(monkeypatch, 1)
+    assert main(["bench", "resnet20", "--batch", "1,2", *FAST]) == 1
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0].startswith("resnet20 on cpu")
+    assert [line.split()[:2] for line in lines[3:4]] == [["float32", "1"]]
+    assert not any(line.split()[:2] == ["float32", "2"] for line in lines)
+    assert captured.err.startswith("error: cpu ran out of memory at batch 2") and captured.err.count("\n") == 1
+
+
+def test_out_of_memory_on_the_first_run_prints_no_table(capsys, monkeypatch):
+    _out_of_memory_from_batch(monkeypatch, 0)
+    assert main(["bench", "resnet20", "--batch", "1", *FAST]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "does not fit even at batch 1" in captured.err and captured.err.count("\n") == 1
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_cuda_without_a_gpu_is_a_usage_error(capsys):
     assert main(["bench", "resnet20", "--device", "cuda"]) == 2

@@ -7,7 +7,7 @@ import json
 import sys
 
 from resnet_core.cli import UsageError, command, parse_input_size, spec_from_args
-from resnet_core.runtime import DEVICES, DTYPES, DeviceOutOfMemory, RunConfig, benchmark, environment
+from resnet_core.runtime import DEVICES, DTYPES, DeviceOutOfMemory, Measurement, RunConfig, benchmark, environment
 from resnet_core.spec import default_input_size
 
 
@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     dtypes = _dtype_list(args.dtype)
     input_size = parse_input_size(args.input) if args.input else default_input_size(spec)
     runs = []
+    error: DeviceOutOfMemory | None = None
     for dtype in dtypes:
         for batch in batches:
             config = RunConfig(
@@ -67,13 +68,28 @@ def run(args: argparse.Namespace) -> int:
             try:
                 runs.append(benchmark(spec, config, arch=args.arch))
             except DeviceOutOfMemory as e:
-                print(f"error: {e}", file=sys.stderr)
-                return 1
+                error = e
+                break
+        if error is not None:
+            break
+    # The runs that completed are shown even when a later one ran out of memory.
     if args.format == "json":
-        print(json.dumps({"arch": args.arch, "environment": environment(), "runs": [m.to_dict() for m in runs]}))
-        return 0
+        out = {"arch": args.arch, "environment": environment(), "runs": [m.to_dict() for m in runs]}
+        if error is not None:
+            out["error"] = str(error)
+        print(json.dumps(out))
+    elif runs:
+        _print_table(args.arch, runs)
+    if error is not None:
+        sys.stdout.flush()
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_table(arch: str, runs: list[Measurement]) -> None:
     first = runs[0]
-    print(f"{args.arch} on {first.device} ({first.device_name}), input {first.input_size[0]}×{first.input_size[1]}")
+    print(f"{arch} on {first.device} ({first.device_name}), input {first.input_size[0]}×{first.input_size[1]}")
     header = (
         f"{'dtype':<9} {'batch':>5} {'ch_last':>7} {'compile':>7} {'median ms':>10} {'p10':>8} {'p90':>8} "
         f"{'img/s':>9} {'GMAC/s':>9} {'peak':>6} {'mem MiB':>8}"
@@ -88,4 +104,3 @@ def run(args: argparse.Namespace) -> int:
             f"{m.images_per_s:>9.1f} {m.macs_per_s / 1e9:>9.1f} {share:>6} {_mib(m.peak_memory_bytes):>8}"
         )
     print(f"memory: {first.peak_memory_kind}; peak = share of the device's dense peak FLOP/s (2 × MAC/s)")
-    return 0
