@@ -210,8 +210,10 @@ class ResNet(nn.Module):
         self.spec = spec
         conv1, maxpool = make_stem(spec)
         self.conv1 = conv1
-        self.bn1 = nn.BatchNorm2d(spec.width)
-        self.relu = nn.ReLU(inplace=True)
+        # A pre-activation net's first block opens with its own BN → ReLU, so its stem is the conv (and
+        # pool) alone, as in timm's ResNetV2; BN → ReLU here as well would normalise twice in a row.
+        self.bn1: nn.Module = nn.Identity() if spec.preact else nn.BatchNorm2d(spec.width)
+        self.relu: nn.Module = nn.Identity() if spec.preact else nn.ReLU(inplace=True)
         self.maxpool = maxpool
 
         in_channels = spec.width

@@ -183,6 +183,17 @@ def test_preact_puts_bn_and_relu_before_each_conv():
     assert _call_order(post, post.layer1[0], x) == ["conv1", "bn1", "relu1", "conv2", "bn2", "add", "relu2"]
     assert _call_order(pre, pre.layer1[0], x) == ["bn1", "relu1", "conv1", "bn2", "relu2", "conv2", "add"]
     assert isinstance(pre.final_bn, nn.BatchNorm2d)
+    # the stem is the conv alone: the first block's BN → ReLU follows it directly, not a second pair
+    assert (
+        isinstance(post.bn1, nn.BatchNorm2d) and isinstance(pre.bn1, nn.Identity) and isinstance(pre.relu, nn.Identity)
+    )
+    leaves = {m: n for n, m in pre.named_modules() if not list(m.children()) and not isinstance(m, nn.Identity)}
+    order: list[str] = []
+    hooks = [m.register_forward_hook(lambda m, i, o: order.append(leaves[m])) for m in leaves]
+    pre(x)
+    for h in hooks:
+        h.remove()
+    assert order[:3] == ["conv1", "layer1.0.bn1", "layer1.0.relu1"]
 
 
 def test_deep_stem_has_three_3x3_convs():
