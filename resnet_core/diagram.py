@@ -69,7 +69,7 @@ SHORTCUT_STYLE: dict[str, dict[str, str]] = {
 SHORTCUT_LEGEND: dict[str, str] = {
     "identity": "identity shortcut: x passes unchanged",
     "zero-pad": "option A: subsample, append zero channels (no params)",
-    "projection": "option B/C: 1×1 conv (+ stride) and BN",
+    "projection": "projection: 1×1 conv (+ stride) and BN (options B, C; D at stride 1)",
     "avgpool-projection": "option D: average-pool, then 1×1 conv and BN",
 }
 

@@ -141,7 +141,7 @@ def test_shortcut_labels_say_what_the_shortcut_does() -> None:
     text = to_dot(analyze(PRESETS["resnet50"]))
     assert "1×1 conv, stride 2, BN" in text
     assert "132 k params" in text  # layer2.0.downsample: 256·512 + 2·512 = 132 096
-    assert "option B/C: 1×1 conv" in text  # the legend
+    assert "projection: 1×1 conv" in text  # the legend
     text = to_dot(analyze(PRESETS["resnet50"].replace(shortcut="D")))
     assert "2×2 avg-pool, stride 2, 1×1 conv, BN" in text
 
