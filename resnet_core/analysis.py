@@ -511,8 +511,9 @@ def _check_input_size(spec: ResNetSpec, hw: tuple[int, int], records: list[Layer
     bad = _undersized(records, hw)
     if bad is not None:
         h, w = bad.input_shape[2:4]
+        least = minimum_input_size(records)  # per side: height and width shrink by the same rule
         raise InputTooSmallError(
             f"input {hw[0]}×{hw[1]} is too small for this network: {bad.name} (stride {bad.stride}) would get a "
-            f"{h}×{w} map with nothing left to halve; use at least {minimum_input_size(records)}×"
-            f"{minimum_input_size(records)}"
+            f"{h}×{w} map with nothing left to halve; use at least {max(hw[0], least)}×{max(hw[1], least)} "
+            f"(each side {least} or more)"
         )

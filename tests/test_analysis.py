@@ -317,6 +317,9 @@ def test_input_too_small_names_the_layer_and_the_smallest_size_that_works():
         analyze(spec, 8)
     assert minimum_input_size(analyze(spec).layers) == 17
     analyze(spec, 17)  # the smallest that works
+    with pytest.raises(InputTooSmallError, match=r"use at least 224×17 \(each side 17 or more\)"):
+        analyze(spec, (224, 8))  # only the short side needs to grow
+    analyze(spec, (224, 17))
     with pytest.raises(InputTooSmallError):
         analyze(spec, 16)
     analyze(PRESETS["resnet20"], 4)
