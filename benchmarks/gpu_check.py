@@ -10,7 +10,14 @@
    Goal: resnet50 bfloat16 channels_last ≥ 10,000 images/s at batch 256 on an H100.
 
 Sized to finish in about 8 minutes on an H100 (compiles dominate; ``--budget-s`` skips the rest
-of the grid, saying so, once that much time has gone). Without CUDA it prints why and exits 0.
+of the grid, saying so, once that much time has gone, or once the longest run of the same kind so
+far would take it past). Built for one unattended run under a time limit: every line is flushed,
+``--json`` is rewritten after each run (``"finished": false`` until the end), and an error in the
+correctness part is printed and the grid runs anyway (exit 1). Without CUDA it prints why and
+exits 0. ``--device cpu`` runs the whole script on the CPU, to test it:
+
+    python benchmarks/gpu_check.py --device cpu --arch resnet18 --size 32 --batches 1 --repeats 2 --no-compile
+
 Runs on any torch ≥ 2.4.
 """
 
@@ -19,8 +26,10 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -80,6 +89,11 @@ def correctness(arch: str, device: torch.device, dtypes: list[str], batch: int =
     return rows
 
 
+def say(*args: object) -> None:
+    """print, flushed at once: an unattended run that is cut off keeps everything it printed."""
+    print(*args, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--arch", default="resnet50")
@@ -88,99 +102,153 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-compile", action="store_true", help="skip the torch.compile half of the grid")
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--repeats", type=int, default=20)
+    p.add_argument("--size", type=int, default=224, help="input size (default 224)")
     p.add_argument("--budget-s", type=float, default=360.0, help="stop starting new runs after this many seconds")
-    p.add_argument("--json", default=None, help="also write every result to this file")
+    p.add_argument("--json", default=None, help="also write every result to this file (rewritten after each run)")
+    p.add_argument(
+        "--device",
+        choices=("cuda", "cpu"),
+        default="cuda",
+        help="cpu: a dry run of the whole script on the CPU, to test it (with e.g. --arch resnet18 --size 32)",
+    )
     args = p.parse_args(argv)
 
-    if not torch.cuda.is_available():
-        print(f"gpu_check: no CUDA device here (torch {torch.__version__}); nothing to check. Run it on a GPU machine.")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        say(f"gpu_check: no CUDA device here (torch {torch.__version__}); nothing to check. Run it on a GPU machine.")
         return 0
 
     started = time.monotonic()
-    device = torch.device("cuda")
+    device = torch.device(args.device)
+    cuda = device.type == "cuda"
     env = environment()
-    print(
-        f"device {torch.cuda.get_device_name(device)} · torch {env['torch']} · CUDA {env['cuda']} · cuDNN {env['cudnn']}"
-    )
-    torch.backends.cudnn.benchmark = True  # pick the fastest conv algorithm per shape (timed after warm-up)
+    if cuda:
+        say(
+            f"device {torch.cuda.get_device_name(device)} · torch {env['torch']} · CUDA {env['cuda']} "
+            f"· cuDNN {env['cudnn']}"
+        )
+        torch.backends.cudnn.benchmark = True  # pick the fastest conv algorithm per shape (timed after warm-up)
+    else:
+        say(f"device cpu ({env['cpu']}) · torch {env['torch']} · a dry run of the script, not a GPU check")
     dtypes = [d.strip() for d in args.dtypes.split(",")]
     batches = [int(b) for b in args.batches.split(",")]
+    report: dict = {
+        "environment": env,
+        "args": vars(args),
+        "correctness": [],
+        "correctness_error": None,
+        "runs": [],
+        "failed": [],
+        "skipped": [],
+        "finished": False,
+    }
 
-    print("\n== correctness against the CPU (float32 reference), batch 4, 224×224")
-    checks = correctness(args.arch, device, dtypes)
+    def save() -> None:
+        """Rewrite the JSON now (atomically): a run cut off by a time limit keeps what it has done."""
+        if not args.json:
+            return
+        report["elapsed_s"] = time.monotonic() - started
+        path = Path(args.json)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(report))
+        os.replace(tmp, path)
+
+    say(f"\n== correctness against the CPU (float32 reference), batch 4, {args.size}×{args.size}")
+    try:
+        checks = correctness(args.arch, device, dtypes, size=args.size)
+    except Exception as e:  # the throughput grid still runs: one unattended run must report both
+        checks = []
+        report["correctness_error"] = f"{type(e).__name__}: {e}"
+        say(f"  correctness check failed with an error; the throughput grid runs anyway:\n{traceback.format_exc()}")
     for c in checks:
-        print(
+        say(
             f"  {c['dtype']:<9} channels_last={'on ' if c['channels_last'] else 'off'} "
             f"max|Δ| {c['max_abs_diff']:.3e} (of max|logit| {c['max_abs_logit']:.3g}, relative {c['relative']:.1e}, "
             f"tolerance {c['tolerance']:.0e}) top-1 agree {c['top1_agree']:.0%}  {'PASS' if c['pass'] else 'FAIL'}"
         )
+    report["correctness"] = checks
+    save()
 
-    print(f"\n== throughput, {args.arch}, 224×224, warm-up {args.warmup}, {args.repeats} timed runs (CUDA events)")
-    header = (
+    timer = "CUDA events" if cuda else "perf_counter"
+    say(
+        f"\n== throughput, {args.arch}, {args.size}×{args.size}, warm-up {args.warmup}, "
+        f"{args.repeats} timed runs ({timer})"
+    )
+    say(
         f"  {'dtype':<9} {'ch_last':>7} {'compile':>7} {'batch':>5} {'median ms':>10} {'p10–p90 ms':>15} "
         f"{'img/s':>9} {'TMAC/s':>7} {'peak %':>7} {'mem GiB':>8}"
     )
-    print(header)
     spec = preset(args.arch)
-    runs, skipped = [], []
+    runs = []
     grid = [(False, d, cl, b) for d, cl, b in itertools.product(dtypes, (False, True), batches)]
     if not args.no_compile:
         # Compiling is what takes the time: the goal's configuration first, in case the budget runs out.
         compiled = [(True, d, cl, b) for d, cl, b in itertools.product(dtypes, (False, True), batches)]
         grid += sorted(compiled, key=lambda g: (g[1] != "bfloat16", not g[2], -g[3]))
+    longest = {False: 0.0, True: 0.0}  # the longest run so far, eager and compiled: what the next may take
     for compile_, dtype, channels_last, batch in grid:
         label = f"{dtype} channels_last={channels_last} compile={compile_} batch={batch}"
-        if time.monotonic() - started > args.budget_s:
-            skipped.append(label)
+        if time.monotonic() - started + longest[compile_] > args.budget_s:
+            report["skipped"].append(label)
             continue
         config = RunConfig(
-            device="cuda",
+            device=args.device,
             dtype=dtype,
             batch=batch,
+            input_size=args.size,
             channels_last=channels_last,
             compile=compile_,
             warmup=args.warmup,
             repeats=args.repeats,
             stage_timing=False,
         )
+        if compile_:
+            say(f"  {label}: compiling …")
+        t0 = time.monotonic()
         try:
             m = benchmark(spec, config, arch=args.arch)
         except DeviceOutOfMemory as e:
-            print(f"  {label}: {e}")
+            say(f"  {label}: {e}")
+            report["failed"].append({"config": label, "error": str(e)})
+            save()
             continue
         except Exception as e:  # a compile failure on one configuration must not hide the others
-            print(f"  {label}: failed ({type(e).__name__}: {str(e).splitlines()[0][:160]})")
+            say(f"  {label}: failed ({type(e).__name__}: {str(e).splitlines()[0][:160] if str(e) else ''})")
+            report["failed"].append({"config": label, "error": f"{type(e).__name__}: {e}"})
+            save()
             continue
+        finally:
+            longest[compile_] = max(longest[compile_], time.monotonic() - t0)
         runs.append(m)
+        report["runs"].append(m.to_dict())
+        save()
         share = "—" if m.share_of_peak is None else f"{m.share_of_peak:.1%}"
-        print(
+        say(
             f"  {dtype:<9} {'on' if channels_last else 'off':>7} {'on' if compile_ else 'off':>7} {batch:>5} "
             f"{m.latency_ms_median:>10.3f} {m.latency_ms_p10:>7.3f}–{m.latency_ms_p90:<7.3f} {m.images_per_s:>9.0f} "
-            f"{m.macs_per_s / 1e12:>7.1f} {share:>7} {(m.peak_memory_bytes or 0) / 2**30:>8.2f}",
-            flush=True,
+            f"{m.macs_per_s / 1e12:>7.1f} {share:>7} {(m.peak_memory_bytes or 0) / 2**30:>8.2f}"
         )
-        torch.cuda.empty_cache()
-    if skipped:
-        print(f"  skipped (over the {args.budget_s:g} s budget): {'; '.join(skipped)}")
+        if cuda:
+            torch.cuda.empty_cache()
+    if report["skipped"]:
+        say(f"  skipped (over the {args.budget_s:g} s budget): {'; '.join(report['skipped'])}")
     if runs and runs[0].peak_flops:
-        print(f"  peak % = 2 × MAC/s against the dense peak for the math used ({runs[0].peak_flops_mode} etc.)")
+        say(f"  peak % = 2 × MAC/s against the dense peak for the math used ({runs[0].peak_flops_mode} etc.)")
 
     goal = [m for m in runs if m.dtype == "bfloat16" and m.channels_last and m.batch == 256]
-    if goal:
+    if goal and cuda:
         best = max(goal, key=lambda m: m.images_per_s)
         verdict = "MET" if best.images_per_s >= GOAL_IPS else "NOT MET"
-        print(
+        say(
             f"\ngoal: {args.arch} bfloat16 channels_last batch 256 ≥ {GOAL_IPS:,} img/s: best "
             f"{best.images_per_s:,.0f} img/s (compile={'on' if best.compiled else 'off'}) → {verdict}"
         )
-    print(f"total {time.monotonic() - started:.0f} s")
-    if args.json:
-        Path(args.json).write_text(
-            json.dumps(
-                {"environment": env, "correctness": checks, "runs": [m.to_dict() for m in runs], "skipped": skipped}
-            )
-        )
-    return 0 if all(c["pass"] for c in checks) else 1
+    ok = report["correctness_error"] is None and all(c["pass"] for c in checks)
+    if not ok:
+        say("correctness: " + (report["correctness_error"] or "FAIL (see above)"))
+    say(f"total {time.monotonic() - started:.0f} s")
+    report["finished"] = True
+    save()
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import weakref
 from pathlib import Path
@@ -480,3 +481,89 @@ def test_gpu_check_correctness_part_runs_on_the_cpu():
     assert all(r["pass"] for r in rows)
     assert rows[0]["max_abs_diff"] == 0  # same device, same dtype, same layout: bit-identical
     assert rows[2]["max_abs_diff"] > 0  # bfloat16 really ran
+
+
+GPU_CHECK_DRY_RUN = [
+    "--device",
+    "cpu",
+    "--arch",
+    "resnet18",
+    "--size",
+    "32",
+    "--batches",
+    "1",
+    "--dtypes",
+    "float32,bfloat16",
+    "--warmup",
+    "1",
+    "--repeats",
+    "2",
+    "--no-compile",
+]
+
+
+def test_gpu_check_runs_end_to_end_on_the_cpu(capsys, tmp_path):
+    """The GPU run happens once: the whole script is exercised here first, on the CPU."""
+    out_json = tmp_path / "check.json"
+    assert _gpu_check().main([*GPU_CHECK_DRY_RUN, "--json", str(out_json)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("PASS") == 4 and "FAIL" not in out
+    assert "== throughput, resnet18, 32×32" in out
+    report = json.loads(out_json.read_text())
+    assert report["finished"] is True and report["correctness_error"] is None
+    assert [(r["dtype"], r["channels_last"], r["batch"]) for r in report["runs"]] == [
+        ("float32", False, 1),
+        ("float32", True, 1),
+        ("bfloat16", False, 1),
+        ("bfloat16", True, 1),
+    ]
+    assert all(r["device"] == "cpu" and r["input_size"] == [32, 32] for r in report["runs"])
+    assert len(report["correctness"]) == 4
+
+
+def test_gpu_check_runs_the_grid_even_when_correctness_errors(capsys, tmp_path, monkeypatch):
+    check = _gpu_check()
+
+    def broken(*a, **kw):
+        raise RuntimeError("cuDNN error: CUDNN_STATUS_INTERNAL_ERROR")
+
+    monkeypatch.setattr(check, "correctness", broken)
+    out_json = tmp_path / "check.json"
+    args = [*GPU_CHECK_DRY_RUN, "--dtypes", "float32", "--json", str(out_json)]
+    assert check.main(args) == 1  # the error is not a pass
+    out = capsys.readouterr().out
+    assert "correctness check failed" in out and "CUDNN_STATUS_INTERNAL_ERROR" in out
+    report = json.loads(out_json.read_text())
+    assert "CUDNN_STATUS_INTERNAL_ERROR" in report["correctness_error"]
+    assert len(report["runs"]) == 2 and report["finished"] is True
+
+
+def test_gpu_check_writes_its_json_after_every_run(tmp_path, monkeypatch):
+    """A run killed by its time limit halfway through the grid still leaves the runs it completed."""
+    check = _gpu_check()
+    real = check.benchmark
+    calls = []
+
+    def killed_on_the_second_run(*a, **kw):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # stands for the time limit's signal: nothing after it runs
+        return real(*a, **kw)
+
+    monkeypatch.setattr(check, "benchmark", killed_on_the_second_run)
+    out_json = tmp_path / "check.json"
+    with pytest.raises(KeyboardInterrupt):
+        check.main([*GPU_CHECK_DRY_RUN, "--dtypes", "float32", "--json", str(out_json)])
+    report = json.loads(out_json.read_text())
+    assert report["finished"] is False
+    assert [(r["channels_last"], r["batch"]) for r in report["runs"]] == [(False, 1)]
+    assert len(report["correctness"]) == 2
+
+
+def test_gpu_check_skips_a_run_that_the_budget_cannot_fit(capsys, monkeypatch):
+    """Runs the budget leaves no time for are not started, and are named."""
+    check = _gpu_check()
+    args = [*GPU_CHECK_DRY_RUN, "--dtypes", "float32", "--budget-s", "0"]
+    assert check.main(args) == 0
+    out = capsys.readouterr().out
+    assert "skipped (over the 0 s budget)" in out and "float32 channels_last=True compile=False batch=1" in out
