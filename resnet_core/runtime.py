@@ -562,6 +562,7 @@ def _benchmark_locked(
         dynamo.reset()
     runner = prepare(eager, device, compile=True) if config.compile else eager
     x = make_input(spec, config.batch, hw, device, config.channels_last)
+    rss_reset = False
     if device.type == "cuda":
         _free_memory()
         torch.cuda.reset_peak_memory_stats(device)
