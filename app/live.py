@@ -307,7 +307,7 @@ def show_measurement(m: Measurement) -> None:
     cols[4].metric(
         "peak memory",
         memory_text(m.peak_memory_bytes),
-        help=m.peak_memory_kind + (" (whole process, since it started)" if m.device == "cpu" else ""),
+        help=m.peak_memory_kind,
     )
     if m.stage_ms:
         fig = go.Figure(
