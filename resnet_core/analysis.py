@@ -297,6 +297,17 @@ def _place(name: str) -> tuple[str, str | None, str]:
     return "head", None, "main"
 
 
+def _meta_add(a: Tensor, b: Tensor) -> Tensor:
+    """The residual addition on meta tensors: the real add where the shapes differ (so it raises as it
+    would on real data), a fresh tensor of the same shape otherwise."""
+    return a.new_empty(a.shape) if a.shape == b.shape else a + b
+
+
+def _meta_same_shape(t: Tensor) -> Tensor:
+    # new_empty is a direct meta kernel; empty_like on meta runs a Python reference (≈5× slower)
+    return t.new_empty(t.shape)
+
+
 def _trace(model: ResNet, x: Tensor, dtype_bytes: int) -> list[LayerRecord]:
     names = {m: n for n, m in model.named_modules() if not list(m.children()) and not isinstance(m, nn.Identity)}
     fields: dict[int, tuple[Field, Field, str]] = {id(x): (Field.input(), Field.input(), "input")}
@@ -363,10 +374,14 @@ def _trace(model: ResNet, x: Tensor, dtype_bytes: int) -> list[LayerRecord]:
         keep.append(out)
 
     for m in names:
-        if isinstance(m, nn.BatchNorm2d) and x.is_meta:
-            # Shape-preserving by definition; torch's meta BatchNorm decomposes into dozens of ops
-            # per call, which would be most of the trace's time. A fresh tensor keeps ids distinct.
-            m.forward = torch.empty_like  # type: ignore[method-assign]
+        if not x.is_meta:
+            break
+        # Shape-preserving by definition; torch's meta kernels for these run as Python decompositions
+        # (BatchNorm: dozens of ops per call), most of the trace's time. A fresh tensor keeps ids distinct.
+        if isinstance(m, (nn.BatchNorm2d, nn.ReLU)):
+            m.forward = _meta_same_shape  # type: ignore[method-assign]
+        elif isinstance(m, ResidualAdd):
+            m.forward = _meta_add  # type: ignore[method-assign]
     handles = [m.register_forward_hook(hook) for m in names]
     try:
         with torch.no_grad():
@@ -449,7 +464,9 @@ def _analyze(spec: ResNetSpec, hw: tuple[int, int], dtype: torch.dtype) -> Analy
 def _analyze_uncollected(spec: ResNetSpec, hw: tuple[int, int], dtype: torch.dtype) -> Analysis:
     model = build(spec, device="meta")
     x = torch.empty(1, spec.in_channels, *hw, device="meta", dtype=dtype)
-    model = model.to(dtype).eval()
+    if any(p.dtype != dtype for p in model.parameters()):
+        model = model.to(dtype)  # walks every module: skipped in the usual float32 case
+    model.eval()
     dtype_bytes = torch.empty((), dtype=dtype).element_size()
     records = _trace(model, x, dtype_bytes)
     _check_input_size(spec, hw, records)
