@@ -70,7 +70,7 @@ def server_side(noop_path: str) -> None:
 
 
 def browser_side(noop_path: str) -> None:
-    from tests.e2e.harness import chromium, streamlit_server, warm_up
+    from scripts.harness import chromium, streamlit_server, warm_up
 
     print("== browser (Debian's Chromium via Playwright, 1280×800): choose a preset → new diagram drawn")
     sequence = ["resnet152", "resnet18", "resnet101", "resnet34", "resnet152", "resnet18", "resnet101", "resnet34"]

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.harness import chromium, streamlit_server, warm_up  # noqa: E402
+from scripts.harness import chromium, streamlit_server, warm_up  # noqa: E402
 
 SIZES = ((1280, 800), (1920, 1080))
 MAX_SCREENS = 4
