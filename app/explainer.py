@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.teaching import numbers as ex
 from app.widgets import parse_choice, remember, show_error, spec_editor, url_param, write_url
-from resnet_core import explainer as ex
 from resnet_core.spec import describe
 
 MODE_KEY, SECTION_KEY, STEP_KEY = "mode", "section", "step"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app.teaching import numbers as ex
 from resnet_core import PRESETS, analyze
-from resnet_core import explainer as ex
 from tests import apptest
 
 STEPS = ex.steps()

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from app.teaching import numbers as ex
 from resnet_core import PRESETS, ResNetSpec, analyze
-from resnet_core import explainer as ex
 from resnet_core.spec import default_input_size
 
 SECTIONS = ex.sections()

@@ -42,7 +42,7 @@ from resnet_core.model import ResidualBlock, build, conv3x3
 from resnet_core.receptive_field import Field, field_after
 from resnet_core.spec import EXPANSION, PRESETS, ResNetSpec, default_input_size
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets" / "explainer"
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "explainer"
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 STEP_MARK = "=== "
 DIAGRAM_MARK = "@diagram "
