@@ -24,11 +24,11 @@ st.html(
 #: (module file, title, icon, url_path); every page's state lives in its URL's query parameters.
 #: Material icons ship with Streamlit's fonts, so they draw on machines without an emoji font.
 PAGES = [
-    ("explorer.py", "Architecture explorer", ":material/account_tree:", "explorer"),
-    ("compare.py", "Compare", ":material/compare_arrows:", "compare"),
-    ("receptive_field.py", "Receptive field", ":material/center_focus_strong:", "receptive-field"),
-    ("live.py", "Live", ":material/bolt:", "live"),
-    ("explainer.py", "Explainer", ":material/menu_book:", "explainer"),
+    ("views/explorer.py", "Architecture explorer", ":material/account_tree:", "explorer"),
+    ("views/compare.py", "Compare", ":material/compare_arrows:", "compare"),
+    ("views/receptive_field.py", "Receptive field", ":material/center_focus_strong:", "receptive-field"),
+    ("views/live.py", "Live", ":material/bolt:", "live"),
+    ("views/explainer.py", "Explainer", ":material/menu_book:", "explainer"),
 ]
 HERE = Path(__file__).resolve().parent
 

@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from resnet_core.analysis import _analyze  # noqa: E402
 
-EXPLORER = str(ROOT / "app" / "explorer.py")
+EXPLORER = str(ROOT / "app" / "views" / "explorer.py")
 NOOP = """
 import streamlit as st
 arch = st.selectbox("Preset", ["resnet50", "resnet152", "resnet18", "resnet101", "resnet34", "resnet20"], key="arch")

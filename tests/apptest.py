@@ -12,7 +12,7 @@ APP = Path(__file__).resolve().parents[1] / "app"
 
 def run_page(page: str, query: dict[str, str] | None = None, timeout: float = 120) -> AppTest:
     """Run app/<page>.py once with `query` as its URL query, and fail on any exception in the page."""
-    at = AppTest.from_file(str(APP / f"{page}.py"), default_timeout=timeout)
+    at = AppTest.from_file(str(APP / "views" / f"{page}.py"), default_timeout=timeout)
     at.query_params.update(query or {})
     at.run()
     assert not at.exception, [e.value for e in at.exception]

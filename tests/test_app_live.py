@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from resnet_core import PRESETS, analyze, build, weights
 from resnet_core.images import load_image, preprocess, top_k
 
-PAGE = str(Path(__file__).resolve().parents[1] / "app" / "live.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "app" / "views" / "live.py")
 UPLOAD = "Upload a .pth / .pt"
 
 
