@@ -238,112 +238,115 @@ def block_panel(block: BlockCount) -> None:
 
 # -- the page ------------------------------------------------------------------------------------
 
-st.title("Compare architectures")
-st.caption(
-    "params = trainable parameters · MACs = multiply-adds of conv and fc layers for one image "
-    "(torchvision's 'GFLOPS', the paper's 'FLOPs') · FLOPs = 2 × MACs · tinted cells differ from A "
-    "(orange: more, blue: less), with the ratio to A."
-)
 
-url_param("cmp_n", "n", DEFAULT_N, _parse_count)
-with st.sidebar:
-    n = st.segmented_control("Architectures", [2, 3, 4], key="cmp_n", help="How many to compare side by side.")
-if n is None:  # a segmented control can be clicked off
-    n = DEFAULT_N
-write_url({"n": str(n)})
-write_url({k: None for k in st.query_params if k[:2] in PREFIXES[n:]})
+def main() -> None:
+    """The Compare page: totals, per-stage bars and the preset scatter for 2–4 architectures, then the classic panel."""
+    st.title("Compare architectures")
+    st.caption(
+        "params = trainable parameters · MACs = multiply-adds of conv and fc layers for one image "
+        "(torchvision's 'GFLOPS', the paper's 'FLOPs') · FLOPs = 2 × MACs · tinted cells differ from A "
+        "(orange: more, blue: less), with the ratio to A."
+    )
 
-choices = [
-    spec_editor(prefix, default_arch=arch, title=f"{letter}")
-    for letter, prefix, arch in zip(LETTERS[:n], PREFIXES[:n], DEFAULT_ARCHS[:n], strict=True)
-]
-labels = [f"{letter}: {c.title}" for letter, c in zip(LETTERS, choices, strict=False)]
+    url_param("cmp_n", "n", DEFAULT_N, _parse_count)
+    with st.sidebar:
+        n = st.segmented_control("Architectures", [2, 3, 4], key="cmp_n", help="How many to compare side by side.")
+    if n is None:  # a segmented control can be clicked off
+        n = DEFAULT_N
+    write_url({"n": str(n)})
+    write_url({k: None for k in st.query_params if k[:2] in PREFIXES[n:]})
 
-analyses = []
-for label, choice in zip(labels, choices, strict=True):
+    choices = [
+        spec_editor(prefix, default_arch=arch, title=f"{letter}")
+        for letter, prefix, arch in zip(LETTERS[:n], PREFIXES[:n], DEFAULT_ARCHS[:n], strict=True)
+    ]
+    labels = [f"{letter}: {c.title}" for letter, c in zip(LETTERS, choices, strict=False)]
+
+    analyses = []
+    for label, choice in zip(labels, choices, strict=True):
+        try:
+            analyses.append(get_analysis(choice.spec, choice.input_size))
+        except ValueError as e:
+            show_error(e, f"change {label[0]}'s input size or layers in the sidebar.")
+    if len(analyses) == n:
+        summaries = [Summary.of(a) for a in analyses]
+        st.subheader("Totals")
+        _, styled = totals_table(labels, summaries)
+        inputs = " · ".join(
+            f"{lab[0]} at {s.input_hw[0]}×{s.input_hw[1]}" for lab, s in zip(labels, summaries, strict=True)
+        )
+        st.dataframe(styled, key="cmp_totals", width="stretch")
+        st.caption(f"Input sizes: {inputs}.")
+
+        st.subheader("Per stage")
+        splits = [stage_split(a) for a in analyses]
+        short = [f"{lab[0]}: {short_title(c.title)}" for lab, c in zip(labels, choices, strict=True)]
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**Parameters (M)**")
+            st.plotly_chart(stage_bars(short, splits, 0, 1e6), key="cmp_stage_params", width="stretch")
+        with right:
+            st.markdown("**Multiply-adds (G)**")
+            st.plotly_chart(stage_bars(short, splits, 1, 1e9), key="cmp_stage_macs", width="stretch")
+
+        st.subheader("Parameters against multiply-adds, all presets")
+        st.caption("Each preset at the input size it was designed for (ImageNet 224, CIFAR 32); A … D as chosen.")
+        chosen = [(lab[0], c.title, s) for lab, c, s in zip(labels, choices, summaries, strict=True)]
+        st.plotly_chart(preset_scatter(chosen), key="cmp_scatter", width="stretch")
+
+    st.divider()
+    st.subheader("The classic panel: a bottleneck block against two 3×3 convs")
+    st.caption(
+        "He et al. 2015, Fig. 5: the blocks are built from the library's own Bottleneck and BasicBlock "
+        "modules (stride 1, identity shortcut); each count is read from conv.weight.numel()."
+    )
+    url_param("cmp_width", "panel_width", 256, _parse_width)
+    url_param("cmp_map", "panel_map", 56, _parse_map)
+    c1, c2, _ = st.columns([1, 1, 2])
+    with c1:
+        width = st.number_input(
+            "Block width d (channels in and out)",
+            min_value=4,
+            max_value=MAX_WIDTH,
+            step=4,
+            key="cmp_width",
+            help="A multiple of 4: the bottleneck narrows to d/4. The paper's example is 256.",
+        )
+    with c2:
+        map_size = st.number_input(
+            "Feature map side (pixels)",
+            min_value=1,
+            max_value=MAX_MAP_SIZE,
+            step=1,
+            key="cmp_map",
+            help="56 is the paper's conv2_x stage (224-pixel input).",
+        )
+    write_url({"panel_width": str(width), "panel_map": str(map_size)})
     try:
-        analyses.append(get_analysis(choice.spec, choice.input_size))
+        bottleneck, two_3x3, quarter = classic_panel(int(width), int(map_size))
     except ValueError as e:
-        show_error(e, f"change {label[0]}'s input size or layers in the sidebar.")
-if len(analyses) == n:
-    summaries = [Summary.of(a) for a in analyses]
-    st.subheader("Totals")
-    data, styled = totals_table(labels, summaries)
-    inputs = " · ".join(
-        f"{lab[0]} at {s.input_hw[0]}×{s.input_hw[1]}" for lab, s in zip(labels, summaries, strict=True)
-    )
-    st.dataframe(styled, key="cmp_totals", width="stretch")
-    st.caption(f"Input sizes: {inputs}.")
-
-    st.subheader("Per stage")
-    splits = [stage_split(a) for a in analyses]
-    short = [f"{lab[0]}: {short_title(c.title)}" for lab, c in zip(labels, choices, strict=True)]
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Parameters (M)**")
-        st.plotly_chart(stage_bars(short, splits, 0, 1e6), key="cmp_stage_params", width="stretch")
-    with right:
-        st.markdown("**Multiply-adds (G)**")
-        st.plotly_chart(stage_bars(short, splits, 1, 1e9), key="cmp_stage_macs", width="stretch")
-
-    st.subheader("Parameters against multiply-adds, all presets")
-    st.caption("Each preset at the input size it was designed for (ImageNet 224, CIFAR 32); A … D as chosen.")
-    chosen = [(lab[0], c.title, s) for lab, c, s in zip(labels, choices, summaries, strict=True)]
-    st.plotly_chart(preset_scatter(chosen), key="cmp_scatter", width="stretch")
-
-st.divider()
-st.subheader("The classic panel: a bottleneck block against two 3×3 convs")
-st.caption(
-    "He et al. 2015, Fig. 5: the blocks are built from the library's own Bottleneck and BasicBlock "
-    "modules (stride 1, identity shortcut); each count is read from conv.weight.numel()."
-)
-url_param("cmp_width", "panel_width", 256, _parse_width)
-url_param("cmp_map", "panel_map", 56, _parse_map)
-c1, c2, _ = st.columns([1, 1, 2])
-with c1:
-    width = st.number_input(
-        "Block width d (channels in and out)",
-        min_value=4,
-        max_value=MAX_WIDTH,
-        step=4,
-        key="cmp_width",
-        help="A multiple of 4: the bottleneck narrows to d/4. The paper's example is 256.",
-    )
-with c2:
-    map_size = st.number_input(
-        "Feature map side (pixels)",
-        min_value=1,
-        max_value=MAX_MAP_SIZE,
-        step=1,
-        key="cmp_map",
-        help="56 is the paper's conv2_x stage (224-pixel input).",
-    )
-write_url({"panel_width": str(width), "panel_map": str(map_size)})
-try:
-    bottleneck, two_3x3, quarter = classic_panel(int(width), int(map_size))
-except ValueError as e:
-    show_error(e, "pick a multiple of 4 for the width.")
-else:
-    same_tab, paper_tab = st.tabs(
-        [
-            f"Same width: bottleneck vs two 3×3 at {width}-d",
-            f"The paper's view: {width}-d bottleneck vs {width // 4}-d basic block",
-        ]
-    )
-    for tab, other in ((same_tab, two_3x3), (paper_tab, quarter)):
-        with tab:
-            m1, m2, m3 = st.columns(3)
-            m1.metric(f"{bottleneck.label}: parameters", f"{bottleneck.params:,}")
-            m2.metric(f"{other.label}: parameters", f"{other.params:,}")
-            m3.metric("ratio (other / bottleneck)", f"×{other.params / bottleneck.params:.2f}")
-            left, right = st.columns(2)
-            with left:
-                block_panel(bottleneck)
-            with right:
-                block_panel(other)
-    st.markdown(
-        f"At the same {width}-d input and output, two 3×3 convs cost **×{two_3x3.macs / bottleneck.macs:.1f}** the "
-        f"bottleneck's multiply-adds. The paper pairs the {width}-d bottleneck with a {width // 4}-d basic block "
-        f'instead (×{quarter.macs / bottleneck.macs:.2f}): "similar time complexity", but the bottleneck '
-        f"carries {width}-d features between blocks."
-    )
+        show_error(e, "pick a multiple of 4 for the width.")
+    else:
+        same_tab, paper_tab = st.tabs(
+            [
+                f"Same width: bottleneck vs two 3×3 at {width}-d",
+                f"The paper's view: {width}-d bottleneck vs {width // 4}-d basic block",
+            ]
+        )
+        for tab, other in ((same_tab, two_3x3), (paper_tab, quarter)):
+            with tab:
+                m1, m2, m3 = st.columns(3)
+                m1.metric(f"{bottleneck.label}: parameters", f"{bottleneck.params:,}")
+                m2.metric(f"{other.label}: parameters", f"{other.params:,}")
+                m3.metric("ratio (other / bottleneck)", f"×{other.params / bottleneck.params:.2f}")
+                left, right = st.columns(2)
+                with left:
+                    block_panel(bottleneck)
+                with right:
+                    block_panel(other)
+        st.markdown(
+            f"At the same {width}-d input and output, two 3×3 convs cost **×{two_3x3.macs / bottleneck.macs:.1f}** the "
+            f"bottleneck's multiply-adds. The paper pairs the {width}-d bottleneck with a {width // 4}-d basic block "
+            f'instead (×{quarter.macs / bottleneck.macs:.2f}): "similar time complexity", but the bottleneck '
+            f"carries {width}-d features between blocks."
+        )

@@ -244,7 +244,9 @@ def reading() -> None:
     )
 
 
-if current_mode() == "lecture":
-    lecture()
-else:
-    reading()
+def main() -> None:
+    """The explainer page: lecture mode when the URL says ``mode=lecture``, else reading mode."""
+    if current_mode() == "lecture":
+        lecture()
+    else:
+        reading()

@@ -452,6 +452,3 @@ def main() -> None:
                 predict_section(choice.spec, model, config.device, config.dtype, resize, crop)
     with timing_tab:
         timing_section(choice, config)
-
-
-main()

@@ -219,168 +219,171 @@ def unit_control(label: str, key: str, size: int, layer: str, axis: str) -> int:
 
 # -- the page ------------------------------------------------------------------------------------
 
-st.title("Receptive field")
-choice = spec_editor("")
-try:
-    analysis = get_analysis(choice.spec, choice.input_size)
-except ValueError as e:
-    show_error(e, "change the input size or the layers in the sidebar.")
-    st.stop()
 
-input_hw = (analysis.input_shape[2], analysis.input_shape[3])
-names = spatial_layers(analysis)
-default_layer = analysis.final_field.name
-url_param("rf_layer", "layer", default_layer, layer_parser(names, choice.title))
-if st.session_state["rf_layer"] not in names:  # the architecture changed under the chosen layer
-    st.session_state["rf_layer"] = default_layer
-url_param("rf_row", "row", UNSET, _parse_int)
-url_param("rf_col", "col", UNSET, _parse_int)
+def main() -> None:
+    """The receptive-field page: a layer and an output unit, its field over an image, the gradient check, the recurrence."""
+    st.title("Receptive field")
+    choice = spec_editor("")
+    try:
+        analysis = get_analysis(choice.spec, choice.input_size)
+    except ValueError as e:
+        show_error(e, "change the input size or the layers in the sidebar.")
+        return
 
-top = st.columns([2, 1, 1])
-with top[0]:
-    layer = st.selectbox(
-        "Layer (its output map)",
-        names,
-        key="rf_layer",
-        help="Every layer with a spatial output, in the order the network runs them. "
-        "The last one feeds the global average pool.",
-    )
-record = analysis.layer(layer)
-out_h, out_w = record.output_shape[2], record.output_shape[3]
-if st.session_state.get("rf_layer_seen") not in (None, layer):  # a new layer: start at its centre
-    st.session_state["rf_row"], st.session_state["rf_col"] = out_h // 2, out_w // 2
-with top[1]:
-    row = unit_control(f"Output row (0 … {out_h - 1})", "rf_row", out_h, layer, "row")
-with top[2]:
-    col = unit_control(f"Output column (0 … {out_w - 1})", "rf_col", out_w, layer, "column")
-st.session_state["rf_layer_seen"] = layer
-remember("rf_layer", "rf_row", "rf_col")
-unit = (row, col)
-write_url({"layer": layer, "row": str(row), "col": str(col)})
+    input_hw = (analysis.input_shape[2], analysis.input_shape[3])
+    names = spatial_layers(analysis)
+    default_layer = analysis.final_field.name
+    url_param("rf_layer", "layer", default_layer, layer_parser(names, choice.title))
+    if st.session_state["rf_layer"] not in names:  # the architecture changed under the chosen layer
+        st.session_state["rf_layer"] = default_layer
+    url_param("rf_row", "row", UNSET, _parse_int)
+    url_param("rf_col", "col", UNSET, _parse_int)
 
-(r0, r1) = Field(record.rf, record.jump, record.padding).span(row)
-(c0, c1) = Field(record.rf_w, record.jump_w, record.padding_w).span(col)
-m = st.columns(4)
-m[0].metric("Receptive field", f"{record.rf} × {record.rf_w} px")
-m[1].metric("Jump (effective stride)", f"{record.jump} × {record.jump_w} px")
-m[2].metric("Effective padding", f"{record.padding} × {record.padding_w} px")
-m[3].metric("Output map", f"{out_h} × {out_w}")
-st.markdown(
-    f"Unit (row {row}, col {col}) of **{layer}** sees input rows **{r0} … {r1}** and columns **{c0} … {c1}** "
-    f"(negative or ≥ the input size: zero padding)."
-)
-if record.rf > input_hw[0] or record.rf_w > input_hw[1]:
-    st.warning(
-        f"This unit sees {record.rf} × {record.rf_w} px of a {input_hw[0]} × {input_hw[1]} px input: the field is "
-        "larger than the image; the part outside is zero padding.",
-        icon=":material/open_in_full:",
-    )
-elif r0 < 0 or c0 < 0 or r1 >= input_hw[0] or c1 >= input_hw[1]:
-    st.info("Part of this unit's field lies outside the image (zero padding): units near the border see less.")
-
-left, right = st.columns([3, 2])
-with left:
-    st.subheader("The field over an image")
-    samples = sample_images()
-    options = [*samples, UPLOAD] if samples else [FALLBACK_SAMPLE, UPLOAD]
-    url_param("rf_image", "image", options[0], parse_choice([o for o in options if o != UPLOAD]))
-    source = st.selectbox("Image", options, key="rf_image", help="Shipped samples are CC0; uploads stay in memory.")
-    remember("rf_image")
-    write_url({"image": source if source != UPLOAD else None})
-    image = None
-    if source == UPLOAD:
-        upload = st.file_uploader("PNG, JPEG or WebP", type=["png", "jpg", "jpeg", "webp"], key="rf_upload")
-        if upload is not None:
-            try:
-                image = load_image(upload.getvalue()).image
-            except ImageError as e:
-                show_error(e)
-        if image is None:
-            st.caption("No image yet: showing the checkerboard.")
-    elif source in samples:
-        image = load_image(samples[source]).image
-    if image is None:
-        image = checkerboard(*input_hw)
-    shown = image.convert("RGB").resize((input_hw[1], input_hw[0]), Image.Resampling.BILINEAR)
-    st.plotly_chart(field_figure(shown, record, unit, input_hw), key="rf_field", width="stretch")
-    st.caption(
-        f"The image resized to the {input_hw[0]} × {input_hw[1]} input. Solid: the field inside the image; "
-        "dashed: the whole field, padding included; ✕: its centre."
-    )
-
-with right:
-    st.subheader("Check it with autograd")
-    st.markdown(
-        "With every weight positive, BatchNorm an identity, the ReLUs removed and max-pooling made an average, "
-        "an output unit's input gradient is non-zero exactly on the pixels it sees."
-    )
-    if sum(choice.spec.layers) > BIG_NET_BLOCKS or max(input_hw) > BIG_INPUT:
-        st.warning("A big network or input: measuring builds the real model in float64 and may take a few seconds.")
-    key = (choice.spec, layer, input_hw, unit)
-    too_big = too_big_to_build(choice, "the gradient check builds")
-    if not too_big and st.button("Measure by gradient", key="rf_measure", type="primary"):
-        st.session_state.setdefault("rf_measured", set()).add(repr(key))
-    if too_big:
-        pass  # too_big_to_build said why
-    elif repr(key) in st.session_state.get("rf_measured", set()):
-        try:
-            with st.spinner("Running forward and backward on the real network…"):
-                rows_m, cols_m = measured(choice.spec, layer, input_hw, unit)
-        except (ValueError, RuntimeError) as e:
-            show_error(e, "try a smaller input or network.")
-        else:
-            rows_c, cols_c = computed_span(record, unit, input_hw)
-            table = pd.DataFrame(
-                {
-                    "measured": [f"{rows_m[0]} … {rows_m[1]}", f"{cols_m[0]} … {cols_m[1]}"],
-                    "computed": [f"{rows_c[0]} … {rows_c[1]}", f"{cols_c[0]} … {cols_c[1]}"],
-                    "agree": ["yes" if rows_m == rows_c else "NO", "yes" if cols_m == cols_c else "NO"],
-                },
-                index=["rows", "columns"],
-            )
-            st.dataframe(table, key="rf_measured_table", width="stretch")
-            st.caption("First … last input pixel the unit sees, clipped to the image.")
-            if (rows_m, cols_m) == (rows_c, cols_c):
-                st.success(
-                    "The gradient touches exactly the pixels the recurrence predicts (clipped to the image).",
-                    icon=":material/check_circle:",
-                )
-            else:
-                st.error(
-                    "Measured and computed fields differ: please report this architecture and layer.",
-                    icon=":material/error:",
-                )
-    else:
-        st.caption("Press the button to run it for this unit.")
-
-st.subheader(f"The recurrence, input → {layer}")
-st.latex(
-    r"r_l = r_{l-1} + (k_l - 1)\, d_l\, j_{l-1} \qquad j_l = j_{l-1}\, s_l \qquad p_l = p_{l-1} + \mathrm{pad}_l\, j_{l-1}"
-)
-st.latex(
-    r"\text{unit } i \text{ sees input pixels } [\, i\, j_l - p_l,\; i\, j_l - p_l + r_l - 1 \,]"
-    r"\qquad \text{at an add: the union of both paths' intervals}"
-)
-steps = receptive_field_steps(analysis, layer)
-changed = [i for i in range(1, len(steps)) if (steps[i].rf, steps[i].jump) != (steps[i - 1].rf, steps[i - 1].jump)]
-if changed:
-    last, prev = steps[changed[-1]], steps[changed[-1] - 1]
-    if last.kind == "ResidualAdd":
-        st.markdown(f"Last step that changed the field, **{last.name}**: {last.note}, rf {prev.rf} → {last.rf}.")
-    else:
-        grow = (last.kernel - 1) * last.dilation * prev.jump
-        st.markdown(f"The last step that changed the field, **{last.name}** ({last.kind}), in numbers:")
-        st.latex(
-            rf"r = {prev.rf} + ({last.kernel} - 1)\cdot {last.dilation}\cdot {prev.jump} = {prev.rf + grow},"
-            rf"\quad j = {prev.jump}\cdot {last.stride} = {prev.jump * last.stride},"
-            rf"\quad p = {prev.padding} + {last.pad}\cdot {prev.jump} = {prev.padding + last.pad * prev.jump}"
+    top = st.columns([2, 1, 1])
+    with top[0]:
+        layer = st.selectbox(
+            "Layer (its output map)",
+            names,
+            key="rf_layer",
+            help="Every layer with a spatial output, in the order the network runs them. "
+            "The last one feeds the global average pool.",
         )
-g1, g2 = st.columns([3, 2])
-with g1:
-    st.plotly_chart(growth_chart(steps, input_hw), key="rf_growth", width="stretch")
-with g2:
-    st.caption(
-        "Only layers that change the field are listed (convs, pools, and additions whose shortcut widened it); "
-        "along the height axis, rows = columns for square kernels."
+    record = analysis.layer(layer)
+    out_h, out_w = record.output_shape[2], record.output_shape[3]
+    if st.session_state.get("rf_layer_seen") not in (None, layer):  # a new layer: start at its centre
+        st.session_state["rf_row"], st.session_state["rf_col"] = out_h // 2, out_w // 2
+    with top[1]:
+        row = unit_control(f"Output row (0 … {out_h - 1})", "rf_row", out_h, layer, "row")
+    with top[2]:
+        col = unit_control(f"Output column (0 … {out_w - 1})", "rf_col", out_w, layer, "column")
+    st.session_state["rf_layer_seen"] = layer
+    remember("rf_layer", "rf_row", "rf_col")
+    unit = (row, col)
+    write_url({"layer": layer, "row": str(row), "col": str(col)})
+
+    (r0, r1) = Field(record.rf, record.jump, record.padding).span(row)
+    (c0, c1) = Field(record.rf_w, record.jump_w, record.padding_w).span(col)
+    m = st.columns(4)
+    m[0].metric("Receptive field", f"{record.rf} × {record.rf_w} px")
+    m[1].metric("Jump (effective stride)", f"{record.jump} × {record.jump_w} px")
+    m[2].metric("Effective padding", f"{record.padding} × {record.padding_w} px")
+    m[3].metric("Output map", f"{out_h} × {out_w}")
+    st.markdown(
+        f"Unit (row {row}, col {col}) of **{layer}** sees input rows **{r0} … {r1}** and columns **{c0} … {c1}** "
+        f"(negative or ≥ the input size: zero padding)."
     )
-    st.dataframe(steps_frame(steps), key="rf_steps", hide_index=True, height=420, width="stretch")
+    if record.rf > input_hw[0] or record.rf_w > input_hw[1]:
+        st.warning(
+            f"This unit sees {record.rf} × {record.rf_w} px of a {input_hw[0]} × {input_hw[1]} px input: the field is "
+            "larger than the image; the part outside is zero padding.",
+            icon=":material/open_in_full:",
+        )
+    elif r0 < 0 or c0 < 0 or r1 >= input_hw[0] or c1 >= input_hw[1]:
+        st.info("Part of this unit's field lies outside the image (zero padding): units near the border see less.")
+
+    left, right = st.columns([3, 2])
+    with left:
+        st.subheader("The field over an image")
+        samples = sample_images()
+        options = [*samples, UPLOAD] if samples else [FALLBACK_SAMPLE, UPLOAD]
+        url_param("rf_image", "image", options[0], parse_choice([o for o in options if o != UPLOAD]))
+        source = st.selectbox("Image", options, key="rf_image", help="Shipped samples are CC0; uploads stay in memory.")
+        remember("rf_image")
+        write_url({"image": source if source != UPLOAD else None})
+        image = None
+        if source == UPLOAD:
+            upload = st.file_uploader("PNG, JPEG or WebP", type=["png", "jpg", "jpeg", "webp"], key="rf_upload")
+            if upload is not None:
+                try:
+                    image = load_image(upload.getvalue()).image
+                except ImageError as e:
+                    show_error(e)
+            if image is None:
+                st.caption("No image yet: showing the checkerboard.")
+        elif source in samples:
+            image = load_image(samples[source]).image
+        if image is None:
+            image = checkerboard(*input_hw)
+        shown = image.convert("RGB").resize((input_hw[1], input_hw[0]), Image.Resampling.BILINEAR)
+        st.plotly_chart(field_figure(shown, record, unit, input_hw), key="rf_field", width="stretch")
+        st.caption(
+            f"The image resized to the {input_hw[0]} × {input_hw[1]} input. Solid: the field inside the image; "
+            "dashed: the whole field, padding included; ✕: its centre."
+        )
+
+    with right:
+        st.subheader("Check it with autograd")
+        st.markdown(
+            "With every weight positive, BatchNorm an identity, the ReLUs removed and max-pooling made an average, "
+            "an output unit's input gradient is non-zero exactly on the pixels it sees."
+        )
+        if sum(choice.spec.layers) > BIG_NET_BLOCKS or max(input_hw) > BIG_INPUT:
+            st.warning("A big network or input: measuring builds the real model in float64 and may take a few seconds.")
+        key = (choice.spec, layer, input_hw, unit)
+        too_big = too_big_to_build(choice, "the gradient check builds")
+        if not too_big and st.button("Measure by gradient", key="rf_measure", type="primary"):
+            st.session_state.setdefault("rf_measured", set()).add(repr(key))
+        if too_big:
+            pass  # too_big_to_build said why
+        elif repr(key) in st.session_state.get("rf_measured", set()):
+            try:
+                with st.spinner("Running forward and backward on the real network…"):
+                    rows_m, cols_m = measured(choice.spec, layer, input_hw, unit)
+            except (ValueError, RuntimeError) as e:
+                show_error(e, "try a smaller input or network.")
+            else:
+                rows_c, cols_c = computed_span(record, unit, input_hw)
+                table = pd.DataFrame(
+                    {
+                        "measured": [f"{rows_m[0]} … {rows_m[1]}", f"{cols_m[0]} … {cols_m[1]}"],
+                        "computed": [f"{rows_c[0]} … {rows_c[1]}", f"{cols_c[0]} … {cols_c[1]}"],
+                        "agree": ["yes" if rows_m == rows_c else "NO", "yes" if cols_m == cols_c else "NO"],
+                    },
+                    index=["rows", "columns"],
+                )
+                st.dataframe(table, key="rf_measured_table", width="stretch")
+                st.caption("First … last input pixel the unit sees, clipped to the image.")
+                if (rows_m, cols_m) == (rows_c, cols_c):
+                    st.success(
+                        "The gradient touches exactly the pixels the recurrence predicts (clipped to the image).",
+                        icon=":material/check_circle:",
+                    )
+                else:
+                    st.error(
+                        "Measured and computed fields differ: please report this architecture and layer.",
+                        icon=":material/error:",
+                    )
+        else:
+            st.caption("Press the button to run it for this unit.")
+
+    st.subheader(f"The recurrence, input → {layer}")
+    st.latex(
+        r"r_l = r_{l-1} + (k_l - 1)\, d_l\, j_{l-1} \qquad j_l = j_{l-1}\, s_l \qquad p_l = p_{l-1} + \mathrm{pad}_l\, j_{l-1}"
+    )
+    st.latex(
+        r"\text{unit } i \text{ sees input pixels } [\, i\, j_l - p_l,\; i\, j_l - p_l + r_l - 1 \,]"
+        r"\qquad \text{at an add: the union of both paths' intervals}"
+    )
+    steps = receptive_field_steps(analysis, layer)
+    changed = [i for i in range(1, len(steps)) if (steps[i].rf, steps[i].jump) != (steps[i - 1].rf, steps[i - 1].jump)]
+    if changed:
+        last, prev = steps[changed[-1]], steps[changed[-1] - 1]
+        if last.kind == "ResidualAdd":
+            st.markdown(f"Last step that changed the field, **{last.name}**: {last.note}, rf {prev.rf} → {last.rf}.")
+        else:
+            grow = (last.kernel - 1) * last.dilation * prev.jump
+            st.markdown(f"The last step that changed the field, **{last.name}** ({last.kind}), in numbers:")
+            st.latex(
+                rf"r = {prev.rf} + ({last.kernel} - 1)\cdot {last.dilation}\cdot {prev.jump} = {prev.rf + grow},"
+                rf"\quad j = {prev.jump}\cdot {last.stride} = {prev.jump * last.stride},"
+                rf"\quad p = {prev.padding} + {last.pad}\cdot {prev.jump} = {prev.padding + last.pad * prev.jump}"
+            )
+    g1, g2 = st.columns([3, 2])
+    with g1:
+        st.plotly_chart(growth_chart(steps, input_hw), key="rf_growth", width="stretch")
+    with g2:
+        st.caption(
+            "Only layers that change the field are listed (convs, pools, and additions whose shortcut widened it); "
+            "along the height axis, rows = columns for square kernels."
+        )
+        st.dataframe(steps_frame(steps), key="rf_steps", hide_index=True, height=420, width="stretch")
