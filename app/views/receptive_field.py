@@ -7,17 +7,15 @@ Query parameters: the shared editor's (``arch``, overrides, ``input``) plus ``la
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
-from plotly.subplots import make_subplots
 
+from app.charts import Span, field_figure, growth_chart
+from app.state import Choice
 from app.widgets import (
     get_analysis,
     parse_choice,
@@ -33,7 +31,6 @@ from resnet_core.images import ImageError, load_image, sample_images
 from resnet_core.receptive_field import Field, Step, computed_span, measure_receptive_field, receptive_field_steps
 from resnet_core.spec import ResNetSpec
 
-FONT = {"size": 16}
 UPLOAD = "your own image…"
 FALLBACK_SAMPLE = "checkerboard (drawn here)"
 BIG_NET_BLOCKS = 200
@@ -44,13 +41,6 @@ UNSET = -1  # a unit not given by the link: the layer's centre
 def spatial_layers(analysis: Analysis) -> list[str]:
     """Layers with a spatial output map, in execution order (the head's pool and fc excluded)."""
     return [r.name for r in analysis.layers if r.stage != "head" and len(r.output_shape) == 4]
-
-
-def readable(fig: go.Figure, height: int) -> go.Figure:
-    fig.update_layout(font=FONT, height=height, margin={"t": 30, "b": 10, "l": 10, "r": 10}, legend={"font": FONT})
-    fig.update_xaxes(tickfont=FONT, title_font=FONT)
-    fig.update_yaxes(tickfont=FONT, title_font=FONT)
-    return fig
 
 
 def steps_frame(steps: list[Step]) -> pd.DataFrame:
@@ -74,108 +64,10 @@ def steps_frame(steps: list[Step]) -> pd.DataFrame:
     return frame
 
 
-def growth_chart(steps: list[Step], input_hw: tuple[int, int]) -> go.Figure:
-    """rf (left axis) and jump (right axis) at each step along the main path."""
-    x = list(range(len(steps)))
-    names = [s.name for s in steps]
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_scatter(
-        name="rf (px)",
-        x=x,
-        y=[s.rf for s in steps],
-        text=names,
-        mode="lines+markers",
-        line={"width": 3, "color": "#1f77b4"},
-        hovertemplate="step %{x}: %{text}<br>rf %{y}<extra></extra>",
-        secondary_y=False,
-    )
-    fig.add_scatter(
-        name="jump (px)",
-        x=x,
-        y=[s.jump for s in steps],
-        text=names,
-        mode="lines+markers",
-        line={"width": 3, "color": "#d62728", "shape": "hv"},
-        hovertemplate="step %{x}: %{text}<br>jump %{y}<extra></extra>",
-        secondary_y=True,
-    )
-    fig.add_hline(
-        y=input_hw[0],
-        line={"dash": "dot", "color": "#555"},
-        annotation_text=f"input height {input_hw[0]} px",
-        annotation_position="top left",
-        annotation_font=FONT,
-    )
-    fig.update_xaxes(title="step along the main path (0 = input)")
-    fig.update_yaxes(title="rf: receptive field (px)", secondary_y=False, rangemode="tozero")
-    jumps = sorted({s.jump for s in steps})
-    fig.update_yaxes(
-        title="jump: stride in input px", secondary_y=True, showgrid=False, tickvals=jumps, range=[0, jumps[-1] * 1.05]
-    )
-    fig.update_layout(legend={"orientation": "h", "y": 1.08, "x": 0})
-    return readable(fig, 460)
-
-
-def image_uri(image: Image.Image) -> str:
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def checkerboard(h: int, w: int, square: int = 16) -> Image.Image:
     yy, xx = np.mgrid[0:h, 0:w]
     board = ((yy // square + xx // square) % 2).astype(np.uint8)
     return Image.fromarray(np.stack([board * 200 + 30] * 3, axis=-1))
-
-
-def field_figure(
-    image: Image.Image, record: LayerRecord, unit: tuple[int, int], input_hw: tuple[int, int]
-) -> go.Figure:
-    """The image at input size, the unit's whole field (dashed where it is zero padding), its centre."""
-    h, w = input_hw
-    (r0, r1) = Field(record.rf, record.jump, record.padding).span(unit[0])
-    (c0, c1) = Field(record.rf_w, record.jump_w, record.padding_w).span(unit[1])
-    (cr0, cr1), (cc0, cc1) = computed_span(record, unit, input_hw)
-    fig = go.Figure()
-    fig.add_trace(go.Image(source=image_uri(image), x0=0, y0=0, dx=1, dy=1, hoverinfo="skip"))
-    # Pixel i covers [i - 0.5, i + 0.5]; a span first…last covers [first - 0.5, last + 0.5].
-    fig.add_shape(
-        type="rect",
-        x0=c0 - 0.5,
-        x1=c1 + 0.5,
-        y0=r0 - 0.5,
-        y1=r1 + 0.5,
-        line={"color": "#ff7f0e", "width": 3, "dash": "dash"},
-        fillcolor="rgba(255, 127, 14, 0.08)",
-        name="whole field",
-    )
-    fig.add_shape(
-        type="rect",
-        x0=cc0 - 0.5,
-        x1=cc1 + 0.5,
-        y0=cr0 - 0.5,
-        y1=cr1 + 0.5,
-        line={"color": "#ff7f0e", "width": 4},
-        name="field inside the image",
-    )
-    fig.add_shape(type="rect", x0=-0.5, x1=w - 0.5, y0=-0.5, y1=h - 0.5, line={"color": "#222", "width": 2})
-    fig.add_scatter(
-        name="centre of the field",
-        x=[(c0 + c1) / 2],
-        y=[(r0 + r1) / 2],
-        mode="markers",
-        marker={"size": 14, "color": "#ff7f0e", "symbol": "x", "line": {"width": 2, "color": "white"}},
-        hovertemplate="centre: row %{y}, col %{x}<extra></extra>",
-    )
-    margin = 0.04 * max(h, w)
-    x_lo, x_hi = min(-0.5, c0 - 0.5) - margin, max(w - 0.5, c1 + 0.5) + margin
-    y_lo, y_hi = min(-0.5, r0 - 0.5) - margin, max(h - 0.5, r1 + 0.5) + margin
-    fig.update_xaxes(range=[x_lo, x_hi], title="input column (px)", showgrid=False, zeroline=False)
-    fig.update_yaxes(
-        range=[y_hi, y_lo], title="input row (px)", showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1
-    )
-    fig.update_layout(showlegend=False, plot_bgcolor="#e9e9e9")
-    return readable(fig, 580)
 
 
 @st.cache_data(show_spinner=False, max_entries=64, hash_funcs={ResNetSpec: repr})
@@ -220,17 +112,9 @@ def unit_control(label: str, key: str, size: int, layer: str, axis: str) -> int:
 # -- the page ------------------------------------------------------------------------------------
 
 
-def main() -> None:
-    """The receptive-field page: a layer and an output unit, its field over an image, the gradient check, the recurrence."""
-    st.title("Receptive field")
-    choice = spec_editor("")
-    try:
-        analysis = get_analysis(choice.spec, choice.input_size)
-    except ValueError as e:
-        show_error(e, "change the input size or the layers in the sidebar.")
-        return
-
-    input_hw = (analysis.input_shape[2], analysis.input_shape[3])
+def unit_picker(analysis: Analysis, choice: Choice) -> tuple[str, tuple[int, int]]:
+    """The layer and the output unit (row, col) chosen, state in ``layer``, ``row`` and ``col``; a new
+    layer starts at its centre, and a layer the network no longer has falls back to the last map."""
     names = spatial_layers(analysis)
     default_layer = analysis.final_field.name
     url_param("rf_layer", "layer", default_layer, layer_parser(names, choice.title))
@@ -248,8 +132,7 @@ def main() -> None:
             help="Every layer with a spatial output, in the order the network runs them. "
             "The last one feeds the global average pool.",
         )
-    record = analysis.layer(layer)
-    out_h, out_w = record.output_shape[2], record.output_shape[3]
+    out_h, out_w = analysis.layer(layer).output_shape[2:]
     if st.session_state.get("rf_layer_seen") not in (None, layer):  # a new layer: start at its centre
         st.session_state["rf_row"], st.session_state["rf_col"] = out_h // 2, out_w // 2
     with top[1]:
@@ -258,19 +141,32 @@ def main() -> None:
         col = unit_control(f"Output column (0 … {out_w - 1})", "rf_col", out_w, layer, "column")
     st.session_state["rf_layer_seen"] = layer
     remember("rf_layer", "rf_row", "rf_col")
-    unit = (row, col)
     write_url({"layer": layer, "row": str(row), "col": str(col)})
+    return layer, (row, col)
 
-    (r0, r1) = Field(record.rf, record.jump, record.padding).span(row)
-    (c0, c1) = Field(record.rf_w, record.jump_w, record.padding_w).span(col)
+
+def whole_field(record: LayerRecord, unit: tuple[int, int]) -> tuple[Span, Span]:
+    """The input rows and columns one output unit sees, padding included (may run past the image)."""
+    return (
+        Field(record.rf, record.jump, record.padding).span(unit[0]),
+        Field(record.rf_w, record.jump_w, record.padding_w).span(unit[1]),
+    )
+
+
+def field_summary(
+    record: LayerRecord, unit: tuple[int, int], whole: tuple[Span, Span], input_hw: tuple[int, int]
+) -> None:
+    """The field's numbers, the unit's input rows and columns, and a note where it leaves the image."""
+    (r0, r1), (c0, c1) = whole
+    out_h, out_w = record.output_shape[2:]
     m = st.columns(4)
     m[0].metric("Receptive field", f"{record.rf} × {record.rf_w} px")
     m[1].metric("Jump (effective stride)", f"{record.jump} × {record.jump_w} px")
     m[2].metric("Effective padding", f"{record.padding} × {record.padding_w} px")
     m[3].metric("Output map", f"{out_h} × {out_w}")
     st.markdown(
-        f"Unit (row {row}, col {col}) of **{layer}** sees input rows **{r0} … {r1}** and columns **{c0} … {c1}** "
-        f"(negative or ≥ the input size: zero padding)."
+        f"Unit (row {unit[0]}, col {unit[1]}) of **{record.name}** sees input rows **{r0} … {r1}** and columns "
+        f"**{c0} … {c1}** (negative or ≥ the input size: zero padding)."
     )
     if record.rf > input_hw[0] or record.rf_w > input_hw[1]:
         st.warning(
@@ -281,81 +177,113 @@ def main() -> None:
     elif r0 < 0 or c0 < 0 or r1 >= input_hw[0] or c1 >= input_hw[1]:
         st.info("Part of this unit's field lies outside the image (zero padding): units near the border see less.")
 
-    left, right = st.columns([3, 2])
-    with left:
-        st.subheader("The field over an image")
-        samples = sample_images()
-        options = [*samples, UPLOAD] if samples else [FALLBACK_SAMPLE, UPLOAD]
-        url_param("rf_image", "image", options[0], parse_choice([o for o in options if o != UPLOAD]))
-        source = st.selectbox("Image", options, key="rf_image", help="Shipped samples are CC0; uploads stay in memory.")
-        remember("rf_image")
-        write_url({"image": source if source != UPLOAD else None})
-        image = None
-        if source == UPLOAD:
-            upload = st.file_uploader("PNG, JPEG or WebP", type=["png", "jpg", "jpeg", "webp"], key="rf_upload")
-            if upload is not None:
-                try:
-                    image = load_image(upload.getvalue()).image
-                except ImageError as e:
-                    show_error(e)
-            if image is None:
-                st.caption("No image yet: showing the checkerboard.")
-        elif source in samples:
-            image = load_image(samples[source]).image
-        if image is None:
-            image = checkerboard(*input_hw)
-        shown = image.convert("RGB").resize((input_hw[1], input_hw[0]), Image.Resampling.BILINEAR)
-        st.plotly_chart(field_figure(shown, record, unit, input_hw), key="rf_field", width="stretch")
-        st.caption(
-            f"The image resized to the {input_hw[0]} × {input_hw[1]} input. Solid: the field inside the image; "
-            "dashed: the whole field, padding included; ✕: its centre."
-        )
 
-    with right:
-        st.subheader("Check it with autograd")
-        st.markdown(
-            "With every weight positive, BatchNorm an identity, the ReLUs removed and max-pooling made an average, "
-            "an output unit's input gradient is non-zero exactly on the pixels it sees."
-        )
-        if sum(choice.spec.layers) > BIG_NET_BLOCKS or max(input_hw) > BIG_INPUT:
-            st.warning("A big network or input: measuring builds the real model in float64 and may take a few seconds.")
-        key = (choice.spec, layer, input_hw, unit)
-        too_big = too_big_to_build(choice, "the gradient check builds")
-        if not too_big and st.button("Measure by gradient", key="rf_measure", type="primary"):
-            st.session_state.setdefault("rf_measured", set()).add(repr(key))
-        if too_big:
-            pass  # too_big_to_build said why
-        elif repr(key) in st.session_state.get("rf_measured", set()):
+def chosen_image(input_hw: tuple[int, int]) -> Image.Image:
+    """A shipped sample (state in ``image``), an upload, or the checkerboard; as it was chosen, any size."""
+    samples = sample_images()
+    options = [*samples, UPLOAD] if samples else [FALLBACK_SAMPLE, UPLOAD]
+    url_param("rf_image", "image", options[0], parse_choice([o for o in options if o != UPLOAD]))
+    source = st.selectbox("Image", options, key="rf_image", help="Shipped samples are CC0; uploads stay in memory.")
+    remember("rf_image")
+    write_url({"image": source if source != UPLOAD else None})
+    image = None
+    if source == UPLOAD:
+        upload = st.file_uploader("PNG, JPEG or WebP", type=["png", "jpg", "jpeg", "webp"], key="rf_upload")
+        if upload is not None:
             try:
-                with st.spinner("Running forward and backward on the real network…"):
-                    rows_m, cols_m = measured(choice.spec, layer, input_hw, unit)
-            except (ValueError, RuntimeError) as e:
-                show_error(e, "try a smaller input or network.")
-            else:
-                rows_c, cols_c = computed_span(record, unit, input_hw)
-                table = pd.DataFrame(
-                    {
-                        "measured": [f"{rows_m[0]} … {rows_m[1]}", f"{cols_m[0]} … {cols_m[1]}"],
-                        "computed": [f"{rows_c[0]} … {rows_c[1]}", f"{cols_c[0]} … {cols_c[1]}"],
-                        "agree": ["yes" if rows_m == rows_c else "NO", "yes" if cols_m == cols_c else "NO"],
-                    },
-                    index=["rows", "columns"],
-                )
-                st.dataframe(table, key="rf_measured_table", width="stretch")
-                st.caption("First … last input pixel the unit sees, clipped to the image.")
-                if (rows_m, cols_m) == (rows_c, cols_c):
-                    st.success(
-                        "The gradient touches exactly the pixels the recurrence predicts (clipped to the image).",
-                        icon=":material/check_circle:",
-                    )
-                else:
-                    st.error(
-                        "Measured and computed fields differ: please report this architecture and layer.",
-                        icon=":material/error:",
-                    )
-        else:
-            st.caption("Press the button to run it for this unit.")
+                image = load_image(upload.getvalue()).image
+            except ImageError as e:
+                show_error(e)
+        if image is None:
+            st.caption("No image yet: showing the checkerboard.")
+    elif source in samples:
+        image = load_image(samples[source]).image
+    return checkerboard(*input_hw) if image is None else image
 
+
+def image_section(whole: tuple[Span, Span], inside: tuple[Span, Span], input_hw: tuple[int, int]) -> None:
+    st.subheader("The field over an image")
+    image = chosen_image(input_hw)
+    shown = image.convert("RGB").resize((input_hw[1], input_hw[0]), Image.Resampling.BILINEAR)
+    st.plotly_chart(field_figure(shown, whole, inside, input_hw), key="rf_field", width="stretch")
+    st.caption(
+        f"The image resized to the {input_hw[0]} × {input_hw[1]} input. Solid: the field inside the image; "
+        "dashed: the whole field, padding included; ✕: its centre."
+    )
+
+
+def agreement_table(measured: tuple[Span, Span], computed: tuple[Span, Span]) -> pd.DataFrame:
+    """Measured against computed spans, rows and columns, and whether each pair agrees."""
+    (rows_m, cols_m), (rows_c, cols_c) = measured, computed
+    return pd.DataFrame(
+        {
+            "measured": [f"{rows_m[0]} … {rows_m[1]}", f"{cols_m[0]} … {cols_m[1]}"],
+            "computed": [f"{rows_c[0]} … {rows_c[1]}", f"{cols_c[0]} … {cols_c[1]}"],
+            "agree": ["yes" if rows_m == rows_c else "NO", "yes" if cols_m == cols_c else "NO"],
+        },
+        index=["rows", "columns"],
+    )
+
+
+def gradient_check(
+    choice: Choice, layer: str, unit: tuple[int, int], inside: tuple[Span, Span], input_hw: tuple[int, int]
+) -> None:
+    """The button that measures the unit's field by autograd on the real network, and, once pressed for
+    this unit, the comparison with ``inside`` (the computed field clipped to the image)."""
+    st.subheader("Check it with autograd")
+    st.markdown(
+        "With every weight positive, BatchNorm an identity, the ReLUs removed and max-pooling made an average, "
+        "an output unit's input gradient is non-zero exactly on the pixels it sees."
+    )
+    if sum(choice.spec.layers) > BIG_NET_BLOCKS or max(input_hw) > BIG_INPUT:
+        st.warning("A big network or input: measuring builds the real model in float64 and may take a few seconds.")
+    if too_big_to_build(choice, "the gradient check builds"):
+        return  # too_big_to_build said why
+    key = repr((choice.spec, layer, input_hw, unit))
+    if st.button("Measure by gradient", key="rf_measure", type="primary"):
+        st.session_state.setdefault("rf_measured", set()).add(key)
+    if key not in st.session_state.get("rf_measured", set()):
+        st.caption("Press the button to run it for this unit.")
+        return
+    try:
+        with st.spinner("Running forward and backward on the real network…"):
+            found = measured(choice.spec, layer, input_hw, unit)
+    except (ValueError, RuntimeError) as e:
+        show_error(e, "try a smaller input or network.")
+        return
+    st.dataframe(agreement_table(found, inside), key="rf_measured_table", width="stretch")
+    st.caption("First … last input pixel the unit sees, clipped to the image.")
+    if found == inside:
+        st.success(
+            "The gradient touches exactly the pixels the recurrence predicts (clipped to the image).",
+            icon=":material/check_circle:",
+        )
+    else:
+        st.error(
+            "Measured and computed fields differ: please report this architecture and layer.", icon=":material/error:"
+        )
+
+
+def last_change(steps: list[Step]) -> None:
+    """The last step that changed the field (rf or jump), its recurrence written out in numbers."""
+    changed = [i for i in range(1, len(steps)) if (steps[i].rf, steps[i].jump) != (steps[i - 1].rf, steps[i - 1].jump)]
+    if not changed:
+        return
+    last, prev = steps[changed[-1]], steps[changed[-1] - 1]
+    if last.kind == "ResidualAdd":
+        st.markdown(f"Last step that changed the field, **{last.name}**: {last.note}, rf {prev.rf} → {last.rf}.")
+        return
+    grow = (last.kernel - 1) * last.dilation * prev.jump
+    st.markdown(f"The last step that changed the field, **{last.name}** ({last.kind}), in numbers:")
+    st.latex(
+        rf"r = {prev.rf} + ({last.kernel} - 1)\cdot {last.dilation}\cdot {prev.jump} = {prev.rf + grow},"
+        rf"\quad j = {prev.jump}\cdot {last.stride} = {prev.jump * last.stride},"
+        rf"\quad p = {prev.padding} + {last.pad}\cdot {prev.jump} = {prev.padding + last.pad * prev.jump}"
+    )
+
+
+def recurrence_section(analysis: Analysis, layer: str, input_hw: tuple[int, int]) -> None:
+    """The recurrence, its last change in numbers, the growth chart and the table of steps."""
     st.subheader(f"The recurrence, input → {layer}")
     st.latex(
         r"r_l = r_{l-1} + (k_l - 1)\, d_l\, j_{l-1} \qquad j_l = j_{l-1}\, s_l \qquad p_l = p_{l-1} + \mathrm{pad}_l\, j_{l-1}"
@@ -365,19 +293,7 @@ def main() -> None:
         r"\qquad \text{at an add: the union of both paths' intervals}"
     )
     steps = receptive_field_steps(analysis, layer)
-    changed = [i for i in range(1, len(steps)) if (steps[i].rf, steps[i].jump) != (steps[i - 1].rf, steps[i - 1].jump)]
-    if changed:
-        last, prev = steps[changed[-1]], steps[changed[-1] - 1]
-        if last.kind == "ResidualAdd":
-            st.markdown(f"Last step that changed the field, **{last.name}**: {last.note}, rf {prev.rf} → {last.rf}.")
-        else:
-            grow = (last.kernel - 1) * last.dilation * prev.jump
-            st.markdown(f"The last step that changed the field, **{last.name}** ({last.kind}), in numbers:")
-            st.latex(
-                rf"r = {prev.rf} + ({last.kernel} - 1)\cdot {last.dilation}\cdot {prev.jump} = {prev.rf + grow},"
-                rf"\quad j = {prev.jump}\cdot {last.stride} = {prev.jump * last.stride},"
-                rf"\quad p = {prev.padding} + {last.pad}\cdot {prev.jump} = {prev.padding + last.pad * prev.jump}"
-            )
+    last_change(steps)
     g1, g2 = st.columns([3, 2])
     with g1:
         st.plotly_chart(growth_chart(steps, input_hw), key="rf_growth", width="stretch")
@@ -387,3 +303,26 @@ def main() -> None:
             "along the height axis, rows = columns for square kernels."
         )
         st.dataframe(steps_frame(steps), key="rf_steps", hide_index=True, height=420, width="stretch")
+
+
+def main() -> None:
+    """The receptive-field page: a layer and an output unit, its field over an image, the gradient check, the recurrence."""
+    st.title("Receptive field")
+    choice = spec_editor("")
+    try:
+        analysis = get_analysis(choice.spec, choice.input_size)
+    except ValueError as e:
+        show_error(e, "change the input size or the layers in the sidebar.")
+        return
+    input_hw = (analysis.input_shape[2], analysis.input_shape[3])
+    layer, unit = unit_picker(analysis, choice)
+    record = analysis.layer(layer)
+    whole = whole_field(record, unit)
+    inside = computed_span(record, unit, input_hw)
+    field_summary(record, unit, whole, input_hw)
+    left, right = st.columns([3, 2])
+    with left:
+        image_section(whole, inside, input_hw)
+    with right:
+        gradient_check(choice, layer, unit, inside, input_hw)
+    recurrence_section(analysis, layer, input_hw)
