@@ -151,26 +151,21 @@ def growth_chart(steps: list[Step], input_hw: tuple[int, int]) -> go.Figure:
     x = list(range(len(steps)))
     names = [s.name for s in steps]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_scatter(
-        name="rf (px)",
-        x=x,
-        y=[s.rf for s in steps],
-        text=names,
-        mode="lines+markers",
-        line={"width": 3, "color": "#1f77b4"},
-        hovertemplate="step %{x}: %{text}<br>rf %{y}<extra></extra>",
-        secondary_y=False,
+    lines = (  # name, values, line, on the right-hand axis; the jump changes in steps
+        ("rf", [s.rf for s in steps], {"width": 3, "color": "#1f77b4"}, False),
+        ("jump", [s.jump for s in steps], {"width": 3, "color": "#d62728", "shape": "hv"}, True),
     )
-    fig.add_scatter(
-        name="jump (px)",
-        x=x,
-        y=[s.jump for s in steps],
-        text=names,
-        mode="lines+markers",
-        line={"width": 3, "color": "#d62728", "shape": "hv"},
-        hovertemplate="step %{x}: %{text}<br>jump %{y}<extra></extra>",
-        secondary_y=True,
-    )
+    for name, values, line, right in lines:
+        fig.add_scatter(
+            name=f"{name} (px)",
+            x=x,
+            y=values,
+            text=names,
+            mode="lines+markers",
+            line=line,
+            hovertemplate=f"step %{{x}}: %{{text}}<br>{name} %{{y}}<extra></extra>",
+            secondary_y=right,
+        )
     fig.add_hline(
         y=input_hw[0],
         line={"dash": "dot", "color": "#555"},
@@ -202,36 +197,28 @@ def field_figure(
     part of it inside the image (solid), and its centre."""
     h, w = input_hw
     (r0, r1), (c0, c1) = whole
-    (cr0, cr1), (cc0, cc1) = inside
     fig = go.Figure()
     fig.add_trace(go.Image(source=image_uri(image), x0=0, y0=0, dx=1, dy=1, hoverinfo="skip"))
-    # Pixel i covers [i - 0.5, i + 0.5]; a span first…last covers [first - 0.5, last + 0.5].
-    fig.add_shape(
-        type="rect",
-        x0=c0 - 0.5,
-        x1=c1 + 0.5,
-        y0=r0 - 0.5,
-        y1=r1 + 0.5,
-        line={"color": "#ff7f0e", "width": 3, "dash": "dash"},
+
+    def box(rows: Span, cols: Span, **style: object) -> None:
+        # Pixel i covers [i - 0.5, i + 0.5]; a span first…last covers [first - 0.5, last + 0.5].
+        fig.add_shape(type="rect", x0=cols[0] - 0.5, x1=cols[1] + 0.5, y0=rows[0] - 0.5, y1=rows[1] + 0.5, **style)
+
+    orange = "#ff7f0e"
+    box(
+        *whole,
+        line={"color": orange, "width": 3, "dash": "dash"},
         fillcolor="rgba(255, 127, 14, 0.08)",
         name="whole field",
     )
-    fig.add_shape(
-        type="rect",
-        x0=cc0 - 0.5,
-        x1=cc1 + 0.5,
-        y0=cr0 - 0.5,
-        y1=cr1 + 0.5,
-        line={"color": "#ff7f0e", "width": 4},
-        name="field inside the image",
-    )
-    fig.add_shape(type="rect", x0=-0.5, x1=w - 0.5, y0=-0.5, y1=h - 0.5, line={"color": "#222", "width": 2})
+    box(*inside, line={"color": orange, "width": 4}, name="field inside the image")
+    box((0, h - 1), (0, w - 1), line={"color": "#222", "width": 2})  # the image's border
     fig.add_scatter(
         name="centre of the field",
         x=[(c0 + c1) / 2],
         y=[(r0 + r1) / 2],
         mode="markers",
-        marker={"size": 14, "color": "#ff7f0e", "symbol": "x", "line": {"width": 2, "color": "white"}},
+        marker={"size": 14, "color": orange, "symbol": "x", "line": {"width": 2, "color": "white"}},
         hovertemplate="centre: row %{y}, col %{x}<extra></extra>",
     )
     margin = 0.04 * max(h, w)
