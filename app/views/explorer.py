@@ -306,6 +306,3 @@ def main() -> None:
     table_section(choice)
     st.subheader("Downloads")
     downloads(choice, dot)
-
-
-main()
