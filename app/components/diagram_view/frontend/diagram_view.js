@@ -15,11 +15,13 @@
 
 const VIEWS = new WeakMap(); // parentElement → DiagramView
 const NATURAL = 4 / 3; // Graphviz's 100 %: 1 pt = 4/3 CSS px
-const MARGIN = 16; // px of viewport kept around the diagram when fitting or starting
+const READING = 1; // px per pt for a diagram that scrolls anyway: its point sizes as CSS px
+const MARGIN = 28; // px of viewport kept round the diagram when fitting or starting (its paper edge is 16 SVG units)
 const DRAG_PX = 4; // a press that moves less than this is a click
 const MINIMAP_PX = 200; // the minimap box's longer side, at most
 const MINIMAP_SHORT_PX = 56; // its shorter side, at least (a 600-block column stays recognisable)
 const MINIMAP_CANVAS_PX = 8192; // the minimap canvas's longer side, at most (device px)
+const MINIMAP_GAP = 10; // px between the minimap and the view's edges (the CSS says the same)
 const GRAPHVIZ_IDS = /^(node|clust|edge|graph|a_node|a_edge)\d+$/;
 const SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -379,11 +381,31 @@ class DiagramView {
     return Math.min((vw - 2 * MARGIN) / this.gw, (vh - 2 * MARGIN) / this.gh);
   }
 
-  // The scale a diagram opens at: the whole of it where its smallest text is still legible
-  // (never above Graphviz's own 100 %), else the legible scale, however little of it then fits.
+  // The scale a diagram opens at: the whole of it where its smallest text is then still legible
+  // (never above Graphviz's own 100 %); else, as it has to scroll along its flow anyway, the scale
+  // that fills the view across the flow, between the legible scale and READING.
   openingScale(vw, vh) {
     const legible = this.legible / this.minFont;
-    return Math.max(Math.min(this.fitScale(vw, vh), NATURAL), legible);
+    const fit = this.fitScale(vw, vh);
+    if (fit >= legible) return Math.min(fit, NATURAL);
+    const cross = this.tall()
+      ? (vw - 2 * MARGIN) / this.gw
+      : (vh - 2 * MARGIN - this.minimapReserve()) / this.gh;
+    return clamp(cross, legible, Math.max(legible, READING));
+  }
+
+  tall() {
+    return this.gh >= this.gw;
+  }
+
+  // A diagram running left to right past the view keeps a band under it for the minimap, so that
+  // the minimap covers none of it in the opening view.
+  minimapReserve() {
+    return this.tall() ? 0 : minimapSize(this.gw, this.gh).mh + 2 * MINIMAP_GAP;
+  }
+
+  overflowsAcross(vw, s) {
+    return !this.tall() && s * this.gw > vw - 2 * MARGIN;
   }
 
   maxAutoHeight() {
@@ -408,7 +430,8 @@ class DiagramView {
     } else {
       const cap = this.maxAutoHeight();
       const s = this.openingScale(vw, cap);
-      vh = clamp(Math.ceil(s * this.gh + 2 * MARGIN), 160, cap);
+      const reserve = this.overflowsAcross(vw, s) ? this.minimapReserve() : 0;
+      vh = clamp(Math.ceil(s * this.gh + 2 * MARGIN + reserve), 160, cap);
     }
     this.viewport.style.height = `${vh}px`;
     return { vw, vh, s: this.openingScale(vw, vh) };
@@ -423,11 +446,12 @@ class DiagramView {
     this.touched = false;
     const w = s * this.gw;
     const h = s * this.gh;
-    const tall = this.gh >= this.gw;
+    const tall = this.tall();
     const focusKey = this.data.start || this.data.selected;
     const focus = focusKey && this.index.get(focusKey);
+    const reserve = this.overflowsAcross(vw, s) ? this.minimapReserve() : 0;
     let tx = (vw - w) / 2;
-    let ty = (vh - h) / 2;
+    let ty = (vh - reserve - h) / 2;
     if (w > vw - 2 * MARGIN || h > vh - 2 * MARGIN) {
       const b = focus ? this.box(focus) : null;
       if (tall) {
@@ -435,7 +459,7 @@ class DiagramView {
         if (w > vw - 2 * MARGIN) tx = b ? vw / 2 - s * (b.x + b.w / 2) : (vw - w) / 2;
       } else {
         tx = b && s * b.x > vw / 2 ? MARGIN - s * b.x : MARGIN;
-        if (h > vh - 2 * MARGIN) ty = b ? vh / 2 - s * (b.y + b.h / 2) : (vh - h) / 2;
+        if (h > vh - 2 * MARGIN - reserve) ty = b ? (vh - reserve) / 2 - s * (b.y + b.h / 2) : MARGIN;
       }
     }
     this.tx = tx;
@@ -457,8 +481,8 @@ class DiagramView {
     this.sizeViewport();
     const b = this.box(g);
     this.s = anchor.s;
-    this.tx = anchor.x - this.s * b.x;
-    this.ty = anchor.y - this.s * b.y;
+    this.tx = anchor.x - this.s * (b.x + b.w / 2);
+    this.ty = anchor.y - this.s * (b.y + b.h / 2);
     this.touched = true;
     this.clampPan();
     this.apply();
@@ -673,9 +697,9 @@ class DiagramView {
     const key = g.getAttribute("data-dv-key");
     const kind = key in this.toggles ? "toggle" : "select";
     if (kind === "toggle") {
-      // The node keeps its place on screen when the folded/unfolded diagram replaces this one.
+      // The node's centre keeps its place on screen when the folded/unfolded diagram replaces this one.
       const b = this.box(g);
-      this.anchor = { key, x: this.tx + this.s * b.x, y: this.ty + this.s * b.y };
+      this.anchor = { key, x: this.tx + this.s * (b.x + b.w / 2), y: this.ty + this.s * (b.y + b.h / 2) };
     }
     this.root.dataset.lastEvent = `${kind} ${key}`;
     this.send("event", { kind, node: key });
@@ -807,14 +831,8 @@ class DiagramView {
 
   buildMinimap(paint) {
     const t = performance.now();
-    const long = Math.max(this.gw, this.gh);
     const dpr = window.devicePixelRatio || 1;
-    this.m = Math.min(
-      Math.max(MINIMAP_PX / long, MINIMAP_SHORT_PX / Math.min(this.gw, this.gh)),
-      MINIMAP_CANVAS_PX / (long * dpr),
-    );
-    this.mw = Math.min(MINIMAP_PX, Math.round(this.gw * this.m));
-    this.mh = Math.min(MINIMAP_PX, Math.round(this.gh * this.m));
+    ({ m: this.m, mw: this.mw, mh: this.mh } = minimapSize(this.gw, this.gh));
     this.minimap.style.width = `${this.mw}px`;
     this.minimap.style.height = `${this.mh}px`;
     const canvas = this.minimapCanvas;
@@ -940,6 +958,17 @@ function smallestFont(svg) {
   const m = graph && graph.getAttribute("transform");
   const scale = m && /scale\(\s*([\d.]+)/.exec(m);
   return min * (scale ? parseFloat(scale[1]) || 1 : 1);
+}
+
+// The minimap's scale (px per SVG unit) and box size for a diagram of gw × gh SVG units.
+function minimapSize(gw, gh) {
+  const long = Math.max(gw, gh);
+  const dpr = window.devicePixelRatio || 1;
+  const m = Math.min(
+    Math.max(MINIMAP_PX / long, MINIMAP_SHORT_PX / Math.min(gw, gh)),
+    MINIMAP_CANVAS_PX / (long * dpr),
+  );
+  return { m, mw: Math.min(MINIMAP_PX, Math.round(gw * m)), mh: Math.min(MINIMAP_PX, Math.round(gh * m)) };
 }
 
 // The diagram's boxes, clusters and edges on a canvas, at `scale` device px per SVG user unit.
