@@ -233,6 +233,12 @@ def test_resnet1202_unfolded_draws_every_block(open_demo, light):
     for b in (blocks[0], blocks[len(blocks) // 2], blocks[-1]):
         assert demo.node(f"block {b.name}").count() == 1
     assert demo.page.locator(".dv-paper g.node").count() >= 2 * len(blocks)  # each block and its "+"
+    # fitted whole, its text would be a fraction of a pixel: it is left out of the overview
+    demo.page.locator(".dv-fit").click()
+    expect(demo.root).to_have_class(re.compile(r"\bdv-tiny\b"))
+    assert demo.page.locator(".dv-paper text").first.evaluate("t => getComputedStyle(t).visibility") == "hidden"
+    demo.page.locator(".dv-zoom").click()
+    expect(demo.root).not_to_have_class(re.compile(r"\bdv-tiny\b"))
 
 
 # -- zoom and pan --------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ const NATURAL = 4 / 3; // Graphviz's 100 %: 1 pt = 4/3 CSS px
 const READING = 1; // px per pt for a diagram that scrolls anyway: its point sizes as CSS px
 const MARGIN = 28; // px of viewport kept round the diagram when fitting or starting (its paper edge is 16 SVG units)
 const DRAG_PX = 4; // a press that moves less than this is a click
+const TINY_PX = 4; // text smaller than this on screen is not drawn (a zoomed-out overview)
 const MINIMAP_PX = 200; // the minimap box's longer side, at most
 const MINIMAP_SHORT_PX = 56; // its shorter side, at least (a 600-block column stays recognisable)
 const MINIMAP_CANVAS_PX = 8192; // the minimap canvas's longer side, at most (device px)
@@ -474,7 +475,7 @@ class DiagramView {
     this.tx = (vw - this.s * this.gw) / 2;
     this.ty = (vh - this.s * this.gh) / 2;
     this.touched = true;
-    this.apply(true);
+    this.apply();
   }
 
   keepAnchor(g, anchor) {
@@ -520,7 +521,7 @@ class DiagramView {
     this.s = s;
     this.touched = true;
     this.clampPan();
-    this.apply(true);
+    this.apply();
   }
 
   zoomBy(factor) {
@@ -528,9 +529,11 @@ class DiagramView {
     this.zoomAt(factor, vw / 2, vh / 2);
   }
 
-  // One transform per animation frame, whatever the number of input events.
-  apply(zoomed = false) {
-    this.zoomed = this.zoomed || zoomed;
+  // One transform per animation frame, whatever the number of input events. The wrapper is not
+  // promoted to a layer of its own (no will-change): a composited 90,000 px column is re-rasterised
+  // whole at every new scale (seconds per frame for ResNet-1202), while an ordinary transformed box
+  // is repainted only where it shows, at the exact scale, so text stays sharp at every zoom.
+  apply() {
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
@@ -540,22 +543,11 @@ class DiagramView {
       ds.scale = this.s.toFixed(4);
       ds.tx = this.tx.toFixed(1);
       ds.ty = this.ty.toFixed(1);
+      // Text drawn below TINY_PX cannot be read: leave it out, so a zoomed-out overview of a big
+      // diagram paints its boxes and edges only.
+      this.root.classList.toggle("dv-tiny", this.s * this.minFont < TINY_PX);
       this.drawMinimapView();
-      if (this.zoomed) this.sharpenLater();
-      this.zoomed = false;
     });
-  }
-
-  // A composited layer keeps the raster of the scale it was promoted at, so text blurs after a zoom:
-  // once zooming pauses, demote and re-promote the wrapper so it is rasterised at the new scale.
-  sharpenLater() {
-    clearTimeout(this.sharpenTimer);
-    this.sharpenTimer = setTimeout(() => {
-      this.paper.style.willChange = "auto";
-      requestAnimationFrame(() => {
-        this.paper.style.willChange = "transform";
-      });
-    }, 180);
   }
 
   // -- input -------------------------------------------------------------------------------------
@@ -610,7 +602,7 @@ class DiagramView {
       this.s = s;
       this.touched = true;
       this.clampPan();
-      this.apply(true);
+      this.apply();
       return;
     }
     const press = this.press;
