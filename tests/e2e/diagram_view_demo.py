@@ -3,7 +3,7 @@
     streamlit run tests/e2e/diagram_view_demo.py      # then e.g. /?arch=resnet50&dir=LR&sel=block%20layer2.0
 
 Query parameters: ``arch`` (a preset, or ``custom110``: CIFAR ResNet-110 with option-B projection
-shortcuts), ``dir`` (TB | LR), ``unfold`` (comma-separated stages), ``sel`` (a node id), ``layout``
+shortcuts), ``graph=ids`` (instead, a two-node graph whose first node has a DOT ``id``), ``dir`` (TB | LR), ``unfold`` (comma-separated stages), ``sel`` (a node id), ``layout``
 (auto | server | browser; browser passes only the DOT), ``height`` (px), and ``view`` (component |
 graphviz_chart | noop: the benchmark's baselines draw the same DOT with ``st.graphviz_chart``, or
 only the title). The last event the view sent is written under it as "last event: KIND NODE".
@@ -28,6 +28,8 @@ from resnet_core import PRESETS, analyze, diagram  # noqa: E402
 from resnet_core.analysis import Analysis  # noqa: E402
 from resnet_core.spec import ResNetSpec  # noqa: E402
 
+#: A hand-written graph for the node-id contract: "first" is known by its DOT id, "b" by its name.
+IDS_DOT = 'digraph ids { node [shape=box, fontsize=16]; a [id="first", label="node a"]; b [label="node b"]; a -> b; }'
 CUSTOM = {"custom110": ResNetSpec(block="basic", layers=(18, 18, 18), stem="cifar", width=16, shortcut="B")}
 ARCHS = [*PRESETS, *CUSTOM]
 VIEWS = ("component", "graphviz_chart", "noop")
@@ -105,8 +107,12 @@ if "unfold" not in st.session_state:
 arch = st.selectbox("Preset", ARCHS, index=ARCHS.index(params.get("arch", "resnet50")), key="arch")
 rankdir = "LR" if params.get("dir") == "LR" else "TB"
 view = params.get("view", "component")
-dot, nodes, toggles, legend = drawing(arch, rankdir, st.session_state.unfold)
-title = dot.split("<B>", 1)[1].split("</B>", 1)[0]
+if params.get("graph") == "ids":
+    dot, nodes, toggles, legend = IDS_DOT, {"first": {"known by": "its DOT id"}, "b": {"known by": "its name"}}, {}, []
+    title = "ids"
+else:
+    dot, nodes, toggles, legend = drawing(arch, rankdir, st.session_state.unfold)
+    title = dot.split("<B>", 1)[1].split("</B>", 1)[0]
 
 if view == "noop":
     st.subheader(title)

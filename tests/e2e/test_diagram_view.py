@@ -326,7 +326,48 @@ def test_fullscreen_fills_the_window_and_returns(open_demo, light):
     assert demo.box(demo.root)["height"] < 800
 
 
+def test_two_finger_pinch_zooms(open_demo, light):
+    """Touch pointers (two fingers spreading from 100 to 200 px apart) double the scale."""
+    demo = open_demo(light).open("arch=resnet50")
+    before = demo.scale()
+    demo.viewport.evaluate(
+        """(vp) => {
+      const r = vp.getBoundingClientRect(), cx = r.left + r.width / 2, cy = r.top + r.height / 2;
+      const fire = (type, id, dx) => vp.dispatchEvent(new PointerEvent(type, {pointerId: id,
+        pointerType: 'touch', isPrimary: id === 11, clientX: cx + dx, clientY: cy, bubbles: true, buttons: 1}));
+      fire('pointerdown', 11, -50); fire('pointerdown', 12, 50);
+      for (let d = 50; d <= 100; d += 10) { fire('pointermove', 11, -d); fire('pointermove', 12, d); }
+      fire('pointerup', 11, -100); fire('pointerup', 12, 100);
+    }"""
+    )
+    demo.wait_for_frame()
+    assert demo.scale() == pytest.approx(2 * before, rel=0.01)
+    assert demo.data("last-event") == ""  # a pinch is not a click
+
+
+def test_ctrl_wheel_from_a_trackpad_pinch_zooms(open_demo, light):
+    demo = open_demo(light).open("arch=resnet50")
+    before = demo.scale()
+    demo.page.mouse.move(*demo.empty_point())
+    demo.page.keyboard.down("Control")
+    demo.page.mouse.wheel(0, -20)
+    demo.page.keyboard.up("Control")
+    demo.wait_for_frame()
+    assert demo.scale() == pytest.approx(before * 1.2214, rel=0.01)  # exp(20 × 0.01)
+
+
 # -- hover, click, toggle, selection ---------------------------------------------------------------
+
+
+def test_nodes_are_known_by_dot_id_else_by_name(open_demo, light):
+    demo = open_demo(light).open("graph=ids")
+    assert demo.node("first").count() == 1 and demo.node("a").count() == 0  # the id, not the name
+    assert demo.node("b").count() == 1
+    demo.click_center(demo.node("first"))
+    expect(demo.page.get_by_text("last event: select first")).to_be_visible()
+    box = demo.box(demo.node("b"))
+    demo.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(demo.tooltip).to_contain_text("known byits name")
 
 
 def test_hover_on_a_block_shows_its_parameter_count(open_demo, light):

@@ -60,6 +60,16 @@ function el(tag, className, attrs = {}) {
   return e;
 }
 
+// Keep receiving a pointer's moves outside the element; a pointer the browser no longer tracks
+// (a touch already lifted) cannot be captured, and that must not stop the gesture.
+function capture(element, pointerId) {
+  try {
+    element.setPointerCapture(pointerId);
+  } catch {
+    // the gesture goes on without capture
+  }
+}
+
 function clamp(x, lo, hi) {
   return Math.min(Math.max(x, lo), hi);
 }
@@ -567,7 +577,7 @@ class DiagramView {
   onPointerDown(e) {
     if (e.pointerType === "mouse" && e.button !== 0) return;
     if (this.minimap.contains(e.target)) return;
-    this.viewport.setPointerCapture(e.pointerId);
+    capture(this.viewport, e.pointerId);
     const p = this.local(e);
     this.pointers.set(e.pointerId, p);
     this.hideTooltip();
@@ -871,7 +881,7 @@ class DiagramView {
   onMinimap(e) {
     e.stopPropagation();
     if (e.type === "pointerdown") {
-      this.minimap.setPointerCapture(e.pointerId);
+      capture(this.minimap, e.pointerId);
     } else if (!(e.buttons & 1)) {
       return;
     }
