@@ -478,6 +478,11 @@ def test_screenshots_legible_compact_legend_and_theme(open_demo, request, shots,
     demo.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     expect(demo.tooltip).to_be_visible()
     demo.page.screenshot(path=str(shots / f"diagram-view-{theme}-{w}x{h}-hover.png"))
+    if size == SIZES[0]:  # the selection mark, in the theme's primary colour
+        demo.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        expect(demo.root).to_have_attribute("data-selected", "block layer1.0")
+        demo.page.mouse.move(*demo.empty_point())
+        demo.page.screenshot(path=str(shots / f"diagram-view-{theme}-{w}x{h}-selected.png"))
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
