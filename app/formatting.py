@@ -1,30 +1,17 @@
-"""Numbers as the pages show them, and the per-layer CSV. Shared by the pages; no Streamlit here."""
+"""Numbers as the pages show them. Shared by the pages; no Streamlit here.
+
+Shapes and input sizes are written as the library writes them (``resnet_core.units``); the
+downloads are ``resnet_core.export``'s schema, the CLI's.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
+from resnet_core.export import CSV_FIELDS
+from resnet_core.units import shape_text as shape_text  # re-exported: the pages format shapes from here
+from resnet_core.units import size_text as size_text
 
-from resnet_core.analysis import Analysis
-
-#: The per-layer CSV's columns: ``LayerRecord.as_dict()``'s keys, ``output_shape`` written as 1x64x56x56.
-CSV_COLUMNS = (
-    "name",
-    "kind",
-    "stage",
-    "block",
-    "path",
-    "output_shape",
-    "params",
-    "macs",
-    "other_ops",
-    "activation_bytes",
-    "kernel",
-    "stride",
-    "rf",
-    "jump",
-    "padding",
-)
+#: The explorer's CSV columns: ``resnet_core.export``'s (kept under this name for the end-to-end test).
+CSV_COLUMNS = CSV_FIELDS
 
 
 def fmt_int(n: int) -> str:
@@ -41,26 +28,3 @@ def fmt_giga(n: int) -> str:
 def fmt_bytes(n: int) -> str:
     """Binary units with one decimal: 303.3 MiB, 96.0 KiB."""
     return f"{n / 2**20:,.1f} MiB" if n >= 2**20 else f"{n / 2**10:,.1f} KiB"
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    """A layer's output shape without the batch: 256×56×56."""
-    return "×".join(str(d) for d in shape[1:])
-
-
-def size_text(size: int | tuple[int, int]) -> str:
-    """An input size as H×W."""
-    h, w = (size, size) if isinstance(size, int) else size
-    return f"{h}×{w}"
-
-
-def layers_csv(a: Analysis) -> str:
-    """The per-layer rows as CSV: a header line, then one line per layer in execution order."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for r in a.layers:
-        row = r.as_dict()
-        row["output_shape"] = "x".join(str(d) for d in row["output_shape"])
-        writer.writerow(row)
-    return out.getvalue()

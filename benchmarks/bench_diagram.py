@@ -1,7 +1,7 @@
 """Diagram cost: building the DOT against the analysis it draws, and Graphviz's layout time and SVG size.
 
-Baseline, named: ``analyze() warm-uncached`` — ``resnet_core.analysis._analyze.__wrapped__`` (the
-trace on the meta device without its lru_cache), after one warm-up call, best of ``--rounds``.
+Baseline, named: ``analyze() warm-uncached`` — ``resnet_core.analysis.analyze_uncached`` (the
+trace on the meta device without its cache), after one warm-up call, best of ``--rounds``.
 The DOT build (``to_dot``) is timed the same way (best of 4 × rounds), so ``build / analysis`` is the share of the
 analysis's cost that drawing adds (goal: under 5 % for resnet152 at every level).
 
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 
-from resnet_core.analysis import _analyze, analyze, normalize_input_size
+from resnet_core.analysis import analyze, analyze_uncached
 from resnet_core.diagram import DiagramOptions, dot_available, render, to_dot
 from resnet_core.spec import PRESETS, default_input_size
 
@@ -46,8 +46,7 @@ def best_time(fn: Callable[[], object], rounds: int) -> tuple[float, object]:
 
 def analysis_of(name: str, rounds: int):
     spec = PRESETS[name]
-    hw = normalize_input_size(default_input_size(spec))
-    return best_time(lambda: _analyze.__wrapped__(spec, hw, torch.float32), rounds)
+    return best_time(lambda: analyze_uncached(spec, default_input_size(spec)), rounds)
 
 
 def layout(text: str, rounds: int) -> tuple[float, int]:

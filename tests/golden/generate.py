@@ -18,8 +18,8 @@ import contextlib
 import io
 import json
 import sys
-from urllib.parse import parse_qs
 from pathlib import Path
+from urllib.parse import parse_qs
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
@@ -98,7 +98,7 @@ LINKS: list[tuple[str, str, str]] = [
 
 def decode_link(query: str, prefix: str, default_arch: str) -> dict:
     """What ``query`` decodes to, as plain JSON: preset, spec, input size, notices."""
-    from app.state import from_query
+    from resnet_core.selection import from_query
 
     params = parse_qs(query, keep_blank_values=True)
     choice = from_query(params, prefix=prefix, default_arch=default_arch)

@@ -1,16 +1,17 @@
-"""URL state: every choice round-trips through query parameters; bad values fall back with a notice."""
+"""The selection codec: every choice round-trips through query parameters (bad values fall back with a
+notice), old links decode as they did, and every spec field has its metadata, its flag and its README entry."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.state import Choice, from_query, to_query
 from resnet_core import PRESETS
+from resnet_core.selection import Selection, from_query, to_query
 
 
 def test_round_trip_of_a_modified_preset():
     spec = PRESETS["resnet50"].replace(stride_on="1x1", layers=(3, 4, 23, 3), preact=True)
-    choice = Choice("resnet50", spec, (224, 160))
+    choice = Selection("resnet50", spec, (224, 160))
     query = to_query(choice)
     assert query == {"arch": "resnet50", "layers": "3,4,23,3", "stride_on": "1x1", "preact": "1", "input": "224x160"}
     back = from_query(query)
@@ -19,13 +20,13 @@ def test_round_trip_of_a_modified_preset():
 
 
 def test_unmodified_preset_has_a_short_link():
-    assert to_query(Choice("resnet56", PRESETS["resnet56"], 32)) == {"arch": "resnet56"}
-    assert from_query({}) == Choice("resnet50", PRESETS["resnet50"], 224)
+    assert to_query(Selection("resnet56", PRESETS["resnet56"], 32)) == {"arch": "resnet56"}
+    assert from_query({}) == Selection("resnet50", PRESETS["resnet50"], 224)
 
 
 def test_prefix_keeps_several_choices_apart():
-    a = Choice("resnet18", PRESETS["resnet18"].replace(shortcut="C"), 224)
-    q = to_query(a, prefix="a_") | to_query(Choice("resnet34", PRESETS["resnet34"], 224), prefix="b_")
+    a = Selection("resnet18", PRESETS["resnet18"].replace(shortcut="C"), 224)
+    q = to_query(a, prefix="a_") | to_query(Selection("resnet34", PRESETS["resnet34"], 224), prefix="b_")
     assert from_query(q, prefix="a_") == a
     assert from_query(q, prefix="b_").arch == "resnet34"
 
@@ -75,7 +76,7 @@ def test_fields_valid_alone_but_not_together_fall_back_to_the_preset():
 def test_changes_valid_only_together_round_trip(arch, changes):
     # each of these changes is refused on its own against the preset, but the set is a valid network
     spec = PRESETS[arch].replace(**changes)
-    back = from_query(to_query(Choice(arch, spec, 224)))
+    back = from_query(to_query(Selection(arch, spec, 224)))
     assert back.spec == spec and back.notices == ()
 
 
