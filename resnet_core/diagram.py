@@ -34,17 +34,20 @@ for a projector. ``render()`` lays the text out with Graphviz's ``dot`` (Debian 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import html
 import itertools
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 import graphviz
+from graphviz import quoting
 
 from resnet_core.analysis import Analysis, BlockSummary, LayerRecord, StageSummary
 from resnet_core.spec import describe
@@ -341,21 +344,93 @@ def _check_stage_names(analysis: Analysis, options: DiagramOptions) -> None:
 # -- building the graph --------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1 << 15)
+def quote(text: str) -> str:
+    """``graphviz.quoting.quote(text)``: a DOT id or attribute value, quoted where DOT needs it.
+
+    Remembered (``quote.cache_clear()`` forgets): module names and attribute values repeat across
+    blocks and across redraws, and the package's quoting (five regular expressions) was the larger
+    part of building the unfolded layer level of resnet152.
+    """
+    return quoting.quote(text)
+
+
+@dataclass
+class _Graph:
+    """Where statements go: the graph's body (the ``Digraph``'s own list) at some depth of subgraphs.
+
+    A statement at depth d is indented by d + 1 tabs, as ``Digraph`` indents the lines of a subgraph
+    added to it (``Digraph.subgraph`` prefixes each with a tab), so nesting costs no copying.
+    """
+
+    body: list[str]
+    indent: str = "\t"
+
+
 @dataclass
 class _Canvas:
     """One drawing in progress: its options and type sizes, the names of the nodes drawn so far (the
-    highlight must be one), and attribute sets shared by look-alike nodes (blocks repeat)."""
+    highlight must be one), and what repeats.
+
+    Statements go into the ``Digraph``'s body as the lines ``Digraph.node``, ``Digraph.edge`` and
+    ``Digraph.subgraph`` write them (``tests/test_diagram.py`` holds it to that), quoted by
+    ``graphviz.quoting`` (through ``quote``, which remembers), each attribute list assembled once per
+    drawing, and a cluster is a list of lines, not a ``Digraph`` of its own: built through the ``Digraph`` API
+    call by call, the unfolded layer level of resnet152 took about 4× as long as the hand-written
+    writer it replaced, over 5 % of the analysis (``benchmarks/bench_diagram.py``).
+    """
 
     opts: DiagramOptions
     type_: _Type
     names: set[str] = field(default_factory=set)
-    cache: dict[object, dict[str, str | None]] = field(default_factory=dict)
+    cache: dict[object, tuple[dict[str, str | None], str]] = field(default_factory=dict)  # look-alike layers
+    lists: dict[tuple[object, ...], str] = field(default_factory=dict)  # attributes → " [a=b …]"
 
-    def node(self, g: graphviz.Digraph, name: str, **attrs: str | None) -> None:
+    def attr_list(self, attrs: dict[str, str | None], label_first: bool = True) -> str:
+        """What ``graphviz.quoting.attr_list`` writes for ``attrs``: None left out, the rest sorted,
+        ``label`` first where the ``Digraph`` method takes it apart (``node``, ``edge``; ``attr`` does
+        not), assembled from ``quote``'s texts, once per attribute set in a drawing."""
+        key = (label_first, *attrs.items())
+        text = self.lists.get(key)
+        if text is None:
+            label = attrs.get("label") if label_first else None
+            parts = [f"label={quote(label)}"] if label is not None else []
+            rest = sorted((k, v) for k, v in attrs.items() if v is not None and not (label_first and k == "label"))
+            parts += [f"{quote(k)}={quote(v)}" for k, v in rest]
+            text = self.lists[key] = f" [{' '.join(parts)}]" if parts else ""
+        return text
+
+    def node(self, g: _Graph, name: str, **attrs: str | None) -> None:
+        self.node_with(g, name, attrs, self.attr_list(attrs))
+
+    def node_with(self, g: _Graph, name: str, attrs: dict[str, str | None], attr_list: str) -> None:
+        """A node whose attribute list (``attrs``, written out) the caller already has."""
         self.names.add(name)
         if name == self.opts.highlight:
-            attrs = {**attrs, "fillcolor": FILL_HIGHLIGHT, "color": DARK_ORANGE, "penwidth": "4"}
-        g.node(name, **attrs)
+            attr_list = self.attr_list({**attrs, "fillcolor": FILL_HIGHLIGHT, "color": DARK_ORANGE, "penwidth": "4"})
+        g.body.append(f"{g.indent}{quote(name)}{attr_list}\n")  # what Digraph.node(name, **attrs) writes
+
+    def edge(self, g: _Graph, tail: str, head: str, **attrs: str | None) -> None:
+        self.edge_with(g, tail, head, self.attr_list(attrs))
+
+    def edge_with(self, g: _Graph, tail: str, head: str, attr_list: str) -> None:
+        g.body.append(f"{g.indent}{quote(tail)} -> {quote(head)}{attr_list}\n")  # what Digraph.edge(…) writes
+
+    @contextlib.contextmanager
+    def subgraph(self, g: _Graph, name: str | None = None, **attrs: str | None) -> Iterator[_Graph]:
+        """``with canvas.subgraph(g, "cluster_x", label=…) as c:``, written as ``Digraph.subgraph(name=…)``
+        with ``c.attr("graph", **attrs)`` writes it (no name: an anonymous ``{ … }`` with ``attrs`` in
+        one plain statement, as ``c.attr(**attrs)`` writes it)."""
+        sub = _Graph(g.body, g.indent + "\t")
+        if name is not None:
+            g.body.append(f"{g.indent}subgraph {quote(name)} {{\n")
+            if attrs:
+                g.body.append(f"{sub.indent}graph{self.attr_list(attrs, label_first=False)}\n")
+        else:
+            g.body.append(f"{g.indent}{{\n")
+            g.body.append(sub.indent + " ".join(f"{quote(k)}={quote(v)}" for k, v in attrs.items() if v) + "\n")
+        yield sub
+        g.body.append(f"{g.indent}}}\n")
 
     def check_highlight(self) -> None:
         if self.opts.highlight is not None and self.opts.highlight not in self.names:
@@ -363,7 +438,7 @@ class _Canvas:
             raise ValueError(f"highlight={self.opts.highlight!r} is not a node of this diagram; its nodes: {some} …")
 
 
-def _start(opts: DiagramOptions, title: str | None) -> tuple[_Canvas, graphviz.Digraph]:
+def _start(opts: DiagramOptions, title: str | None) -> tuple[_Canvas, graphviz.Digraph, _Graph]:
     """An empty graph with the diagram's defaults (fonts, colours, spacing) and ``title`` on top."""
     type_ = _Type.of(opts.compact)
     lr = opts.rankdir == "LR"
@@ -390,26 +465,29 @@ def _start(opts: DiagramOptions, title: str | None) -> tuple[_Canvas, graphviz.D
         "margin": "0.18,0.08",
     }
     edge = {"fontname": FONT, "fontsize": str(type_.edge), "color": GREY, "penwidth": "2", "arrowsize": "0.9"}
-    g = graphviz.Digraph(name="resnet", graph_attr={k: v for k, v in graph.items() if v is not None})
-    g.node_attr.update(node)
-    g.edge_attr.update(edge)
-    return _Canvas(opts, type_), g
+    g = graphviz.Digraph(
+        name="resnet", graph_attr={k: v for k, v in graph.items() if v is not None}, node_attr=node, edge_attr=edge
+    )
+    return _Canvas(opts, type_), g, _Graph(g.body)
 
 
-def _cluster(g: graphviz.Digraph, name: str, label: str, fill: str = "#FAFAFA", **extra: str):
-    """A cluster (a box with a title) inside ``g``: use as ``with _cluster(g, …) as c:``."""
-    attrs = {
-        "label": html_label(f"<B>{escape_html(label)}</B>"),
-        "fontsize": "18",
-        "fontname": FONT,
-        "labeljust": "l",
-        "style": "rounded,filled",
-        "fillcolor": fill,
-        "color": "#B0B0B0",
-        "penwidth": "1.5",
+def _cluster(
+    canvas: _Canvas, g: _Graph, name: str, label: str, fill: str = "#FAFAFA", **extra: str
+) -> contextlib.AbstractContextManager[_Graph]:
+    """A cluster (a box with a title) inside ``g``: ``with _cluster(canvas, g, …) as c:``."""
+    return canvas.subgraph(
+        g,
+        f"cluster_{name}",
+        label=html_label(f"<B>{escape_html(label)}</B>"),
+        fontsize="18",
+        fontname=FONT,
+        labeljust="l",
+        style="rounded,filled",
+        fillcolor=fill,
+        color="#B0B0B0",
+        penwidth="1.5",
         **extra,
-    }
-    return g.subgraph(name=f"cluster_{name}", graph_attr=attrs)
+    )
 
 
 def _shortcut_edge(kind: str, label: str | None, n: int) -> dict[str, str | None]:
@@ -440,7 +518,7 @@ def to_dot(analysis: Analysis, options: DiagramOptions | None = None, **override
     if overrides:
         opts = dataclasses.replace(opts, **overrides)  # type: ignore[arg-type]
     _check_stage_names(analysis, opts)
-    canvas, g = _start(opts, _title(analysis, opts))
+    canvas, digraph, g = _start(opts, _title(analysis, opts))
     draw = {"stage": _stage_level, "block": _block_level, "layer": _layer_level}[opts.level]
     drawn_runs = draw(analysis, canvas, g)
     if opts.legend:
@@ -452,14 +530,14 @@ def to_dot(analysis: Analysis, options: DiagramOptions | None = None, **override
             canvas=canvas,
         )
     canvas.check_highlight()
-    return g.source
+    return digraph.source
 
 
 def _draws_input(analysis: Analysis, opts: DiagramOptions) -> bool:
     return not opts.stages or analysis.stages[0].name in opts.stages
 
 
-def _input_node(canvas: _Canvas, g: graphviz.Digraph, analysis: Analysis) -> str:
+def _input_node(canvas: _Canvas, g: _Graph, analysis: Analysis) -> str:
     canvas.node(
         g,
         "input",
@@ -471,7 +549,7 @@ def _input_node(canvas: _Canvas, g: graphviz.Digraph, analysis: Analysis) -> str
     return "input"
 
 
-def _boundary_node(canvas: _Canvas, g: graphviz.Digraph, stage_name: str, shape: tuple[int, ...]) -> str:
+def _boundary_node(canvas: _Canvas, g: _Graph, stage_name: str, shape: tuple[int, ...]) -> str:
     """Stands for stages left out of the drawing (``options.stages``)."""
     name = f"from {stage_name}"
     canvas.node(
@@ -528,7 +606,7 @@ _LOOP_PORTS = {
 }
 
 
-def _stage_level(analysis: Analysis, canvas: _Canvas, g: graphviz.Digraph) -> list[tuple[BlockSummary, ...]]:
+def _stage_level(analysis: Analysis, canvas: _Canvas, g: _Graph) -> list[tuple[BlockSummary, ...]]:
     """One node per stage; per stage, one loop around its box for each kind of shortcut it has."""
     opts = canvas.opts
     prev = _input_node(canvas, g, analysis) if _draws_input(analysis, opts) else ""
@@ -549,16 +627,18 @@ def _stage_level(analysis: Analysis, canvas: _Canvas, g: graphviz.Digraph) -> li
             color=ORANGE if strided else None,
             penwidth="2.5" if strided else None,
         )
-        g.edge(prev, stage.name)
+        canvas.edge(g, prev, stage.name)
         for kind, n in _shortcut_tally(stage.blocks).items():
             tail, head = _LOOP_PORTS[(opts.rankdir, kind == "identity")]
-            g.edge(stage.name, stage.name, **_shortcut_edge(kind, f"{n} {kind}", n), tailport=tail, headport=head)
+            canvas.edge(
+                g, stage.name, stage.name, **_shortcut_edge(kind, f"{n} {kind}", n), tailport=tail, headport=head
+            )
         drawn += [(b,) for b in stage.blocks]
         prev, prev_stage = stage.name, stage
     return drawn
 
 
-def _block_node(canvas: _Canvas, g: graphviz.Digraph, run: tuple[BlockSummary, ...]) -> None:
+def _block_node(canvas: _Canvas, g: _Graph, run: tuple[BlockSummary, ...]) -> None:
     b, n, opts = run[0], len(run), canvas.opts
     lines: list[tuple[str, str | None]] = [(main_convs_text(b), None)]
     where = stride_text(b)
@@ -597,7 +677,7 @@ _ADD_NODE = {
 }
 
 
-def _block_level(analysis: Analysis, canvas: _Canvas, g: graphviz.Digraph) -> list[tuple[BlockSummary, ...]]:
+def _block_level(analysis: Analysis, canvas: _Canvas, g: _Graph) -> list[tuple[BlockSummary, ...]]:
     opts = canvas.opts
     drawn: list[tuple[BlockSummary, ...]] = []
     prev = _input_node(canvas, g, analysis) if _draws_input(analysis, opts) else ""
@@ -613,12 +693,12 @@ def _block_level(analysis: Analysis, canvas: _Canvas, g: graphviz.Digraph) -> li
         if not stage.blocks:  # stem or head: one node of its layers
             lines = [(t, None) for t in _op_lines(stage.layers)] + _extra(stage, opts)
             canvas.node(g, stage.name, label=_html_lines(stage.name, lines, canvas.type_), fillcolor=FILL_PLAIN)
-            g.edge(prev, stage.name, label=_shape_label(prev_shape, opts) if prev_shape else None)
+            canvas.edge(g, prev, stage.name, label=_shape_label(prev_shape, opts) if prev_shape else None)
             prev, prev_shape, prev_stage = stage.name, stage.output_shape, stage
             continue
         n = len(stage.blocks)
         runs = block_runs(stage, opts)
-        with _cluster(g, stage.name, f"{stage.name} · {n} block{'s' if n > 1 else ''}") as c:
+        with _cluster(canvas, g, stage.name, f"{stage.name} · {n} block{'s' if n > 1 else ''}") as c:
             # A fork point inside the cluster, where x splits into the branch and the shortcut: every
             # shortcut edge then lies within its stage's box, and so does its label.
             entry = f"entry {stage.name}"
@@ -631,12 +711,12 @@ def _block_level(analysis: Analysis, canvas: _Canvas, g: graphviz.Digraph) -> li
             for i, run in enumerate(runs):
                 b = run[0]
                 label = _shape_label(runs[i - 1][-1].output_shape, opts) if i else None
-                c.edge(inner, f"block {b.name}", label=label)
-                c.edge(f"block {b.name}", f"add {b.name}")
+                canvas.edge(c, inner, f"block {b.name}", label=label)
+                canvas.edge(c, f"block {b.name}", f"add {b.name}")
                 shortcut = _shortcut_edge(b.shortcut, shortcut_text(b, opts.annotations, len(run)), len(run))
-                c.edge(inner, f"add {b.name}", **shortcut)
+                canvas.edge(c, inner, f"add {b.name}", **shortcut)
                 inner = f"add {b.name}"
-        g.edge(prev, entry, label=_shape_label(prev_shape, opts) if prev_shape else None, arrowhead="none")
+        canvas.edge(g, prev, entry, label=_shape_label(prev_shape, opts) if prev_shape else None, arrowhead="none")
         prev, prev_shape = inner, runs[-1][-1].output_shape
         prev_stage = stage
     return drawn
@@ -654,7 +734,7 @@ def _extra(stage: StageSummary, opts: DiagramOptions) -> list[tuple[str, str | N
     return lines
 
 
-def _layer_node(canvas: _Canvas, g: graphviz.Digraph, r: LayerRecord, name: str | None = None) -> None:
+def _layer_node(canvas: _Canvas, g: _Graph, r: LayerRecord, name: str | None = None) -> None:
     """``r`` as a node (named ``name``, by default the record's own name)."""
     if r.kind == "ResidualAdd":
         canvas.node(g, name or r.name, **_ADD_NODE)
@@ -663,10 +743,11 @@ def _layer_node(canvas: _Canvas, g: graphviz.Digraph, r: LayerRecord, name: str 
     opts = canvas.opts
     key = (r.kind, r.path, r.block is None, r.kernel, r.stride, r.attrs.get("groups"), r.output_shape[1])
     key += (r.input_shape[1], r.params, r.macs) + ((r.rf, r.jump) if "rf" in opts.annotations else ())
-    attrs = canvas.cache.get(key)
-    if attrs is None:
-        attrs = canvas.cache[key] = _layer_node_attrs(r, opts, canvas.type_)
-    canvas.node(g, name or r.name, **attrs)
+    cached = canvas.cache.get(key)
+    if cached is None:
+        attrs = _layer_node_attrs(r, opts, canvas.type_)
+        cached = canvas.cache[key] = (attrs, canvas.attr_list(attrs))
+    canvas.node_with(g, name or r.name, *cached)
 
 
 def _layer_node_attrs(r: LayerRecord, opts: DiagramOptions, type_: _Type) -> dict[str, str | None]:
@@ -714,7 +795,7 @@ def _is_shortcut_edge(r: LayerRecord, position: int) -> bool:
     return r.path == "shortcut" or (r.kind == "ResidualAdd" and position == 1)
 
 
-def _layer_level(analysis: Analysis, canvas: _Canvas, g: graphviz.Digraph) -> list[tuple[BlockSummary, ...]]:
+def _layer_level(analysis: Analysis, canvas: _Canvas, g: _Graph) -> list[tuple[BlockSummary, ...]]:
     opts = canvas.opts
     drawn: dict[str, LayerRecord] = {}
     alias: dict[str, str] = {}  # records of folded blocks → the representative's record
@@ -723,7 +804,7 @@ def _layer_level(analysis: Analysis, canvas: _Canvas, g: graphviz.Digraph) -> li
     if _draws_input(analysis, opts):
         _input_node(canvas, g, analysis)
 
-    def draw(c: graphviz.Digraph, records: tuple[LayerRecord, ...]) -> None:
+    def draw(c: _Graph, records: tuple[LayerRecord, ...]) -> None:
         left_out = _left_out(records, opts.compact)
         skipped.update(left_out)
         for r in records:
@@ -732,7 +813,7 @@ def _layer_level(analysis: Analysis, canvas: _Canvas, g: graphviz.Digraph) -> li
                 drawn[r.name] = r
 
     for stage in _drawn_stages(analysis, opts):
-        with _cluster(g, stage.name, stage.name) as c:
+        with _cluster(canvas, g, stage.name, stage.name) as c:
             if not stage.blocks:
                 draw(c, stage.layers)
                 continue
@@ -743,20 +824,19 @@ def _layer_level(analysis: Analysis, canvas: _Canvas, g: graphviz.Digraph) -> li
                     for mine, theirs in zip(rep.layers, other.layers, strict=True):
                         alias[theirs.name] = mine.name
                 title = _run_title(run) + (f" ({stride_text(rep)})" if stride_text(rep) else "")
-                with _cluster(c, rep.name, title, "white", peripheries="1") as block:
+                with _cluster(canvas, c, rep.name, title, "white", peripheries="1") as block:
                     draw(block, rep.layers)
-    by_name = {r.name: r for r in analysis.layers}
     boundary: dict[str, str] = {}
     block_last = {b.name: b.layers[-1].name for b in analysis.blocks}
     shapes = "shape" in opts.annotations
-    plain_edge: dict[tuple[int, ...] | None, str | None] = {}  # shape (or None) → a main-path edge's label
+    plain_edge: dict[tuple[int, ...] | None, str] = {}  # shape (or None) → a main-path edge's attribute list
     for r in drawn.values():
         for position, source in enumerate(r.inputs):
             src = alias.get(source, source)
             src = skipped.get(src, src)
             if src != "input" and src not in drawn:
                 if src not in boundary:
-                    rec = by_name[src]
+                    rec = analysis.layer(src)  # from a stage left out: rare, and one each
                     boundary[src] = _boundary_node(canvas, g, rec.stage, rec.output_shape)
                 src = boundary[src]
             if _is_shortcut_edge(r, position):
@@ -764,7 +844,7 @@ def _layer_level(analysis: Analysis, canvas: _Canvas, g: graphviz.Digraph) -> li
                 attrs: dict[str, str | None] = dict(SHORTCUT_STYLE[run[0].shortcut])
                 if r.kind == "ResidualAdd":  # the edge that closes the shortcut stands for it
                     attrs = _shortcut_edge(run[0].shortcut, shortcut_text(run[0], frozenset(), len(run)), len(run))
-                g.edge(src, r.name, **attrs)
+                canvas.edge(g, src, r.name, **attrs)
                 continue
             shape = None
             if shapes and src in drawn:
@@ -772,8 +852,8 @@ def _layer_level(analysis: Analysis, canvas: _Canvas, g: graphviz.Digraph) -> li
                 if s.output_shape != s.input_shape or block_last.get(s.block or "") == s.name:
                     shape = s.output_shape
             if shape not in plain_edge:
-                plain_edge[shape] = edge_label(shape_text(shape)) if shape else None
-            g.edge(src, r.name, label=plain_edge[shape])
+                plain_edge[shape] = canvas.attr_list({"label": edge_label(shape_text(shape)) if shape else None})
+            canvas.edge_with(g, src, r.name, plain_edge[shape])
     return list(run_of.values())
 
 
@@ -801,7 +881,7 @@ def block_figure(
         raise ValueError(f"no block {block!r}: blocks run from {names[0]!r} to {names[-1]!r}")
     opts = DiagramOptions(level="layer", annotations=frozenset(), rankdir=rankdir, legend=False)
     opts = dataclasses.replace(opts, highlight=highlight, compact=compact)
-    canvas, g = _start(opts, title if title is not None else f"{describe(analysis.spec)}, block {block}")
+    canvas, digraph, g = _start(opts, title if title is not None else f"{describe(analysis.spec)}, block {block}")
     prefix = block + "."
     left_out = _left_out(b.layers, compact)
     kept = [r for r in b.layers if r.name not in left_out]
@@ -825,36 +905,37 @@ def block_figure(
             source = left_out.get(source, source)
             src = source.removeprefix(prefix) if source.startswith(prefix) else "x"
             if not _is_shortcut_edge(r, position):
-                g.edge(src, r.name.removeprefix(prefix))
+                canvas.edge(g, src, r.name.removeprefix(prefix))
             elif r.kind == "ResidualAdd":
-                g.edge(src, "add", **_shortcut_edge(b.shortcut, shortcut_text(b, frozenset()), 1))
+                canvas.edge(g, src, "add", **_shortcut_edge(b.shortcut, shortcut_text(b, frozenset()), 1))
             else:
-                g.edge(src, r.name.removeprefix(prefix), **SHORTCUT_STYLE[b.shortcut])
+                canvas.edge(g, src, r.name.removeprefix(prefix), **SHORTCUT_STYLE[b.shortcut])
     canvas.node(g, "out", label=shape_text(b.output_shape), shape="plaintext", style="")
-    g.edge(kept[-1].name.removeprefix(prefix), "out")
+    canvas.edge(g, kept[-1].name.removeprefix(prefix), "out")
     canvas.check_highlight()
-    return g.source
+    return digraph.source
 
 
-def _legend(g: graphviz.Digraph, kinds: set[str], strided: bool, folded: bool, canvas: _Canvas) -> None:
+def _legend(g: _Graph, kinds: set[str], strided: bool, folded: bool, canvas: _Canvas) -> None:
     """Each shortcut style drawn as a short edge of its own with its meaning, then the node styles."""
     tb = canvas.opts.rankdir == "TB"
-    with _cluster(g, "legend", "legend", "white") as c:
+    with _cluster(canvas, g, "legend", "legend", "white") as c:
         column: list[str] = []  # the entries, stacked one under the other
         for kind in SHORTCUT_KINDS:
             if kind not in kinds:
                 continue
             a, b = f"legend {kind} from", f"legend {kind} to"
             for end in (a, b):
-                c.node(end, shape="point", width="0.1", color=SHORTCUT_STYLE[kind]["color"], label="")
+                canvas.node(c, end, shape="point", width="0.1", color=SHORTCUT_STYLE[kind]["color"], label="")
             style: dict[str, str | None] = dict(SHORTCUT_STYLE[kind])
             style["label"] = edge_label(SHORTCUT_LEGEND[kind])
             if tb:  # an edge within one rank runs left to right
-                _same_rank(c, [a, b])
-            c.edge(a, b, minlen="3", **style)
+                _same_rank(canvas, c, [a, b])
+            canvas.edge(c, a, b, minlen="3", **style)
             column.append(a)
         if strided:
-            c.node(
+            canvas.node(
+                c,
                 "legend strided",
                 label=_html_lines("strided block", [("halves H×W; says where the stride sits", DARK_ORANGE)]),
                 fillcolor=FILL_STRIDED,
@@ -863,7 +944,8 @@ def _legend(g: graphviz.Digraph, kinds: set[str], strided: bool, folded: bool, c
             )
             column.append("legend strided")
         if folded:
-            c.node(
+            canvas.node(
+                c,
                 "legend folded",
                 label=_html_lines("folded run  × n", [("n identical blocks, drawn once", None)]),
                 peripheries="2",
@@ -871,17 +953,15 @@ def _legend(g: graphviz.Digraph, kinds: set[str], strided: bool, folded: bool, c
             column.append("legend folded")
         if tb:
             for upper, lower in itertools.pairwise(column):
-                c.edge(upper, lower, style="invis")
+                canvas.edge(c, upper, lower, style="invis")
         else:
-            _same_rank(c, column)
+            _same_rank(canvas, c, column)
 
 
-def _same_rank(g: graphviz.Digraph, names: list[str]) -> None:
+def _same_rank(canvas: _Canvas, g: _Graph, names: list[str]) -> None:
     """``{rank=same; a; b; …}``: these nodes side by side across the flow."""
-    with g.subgraph() as row:
-        row.attr(rank="same")
-        for name in names:
-            row.node(name)
+    with canvas.subgraph(g, rank="same") as row:
+        row.body += [f"{row.indent}{quote(name)}\n" for name in names]  # what Digraph.node(name) writes
 
 
 # -- rendering -----------------------------------------------------------------------------------
@@ -898,6 +978,9 @@ def render(dot_text: str, fmt: str = "svg", *, timeout: float = 60.0, dpi: int |
     Raises ``GraphvizNotFound`` when ``dot`` is missing and ``GraphvizError`` when it fails or runs
     past ``timeout`` seconds.
     """
+    # Not graphviz.Digraph.pipe(): in the graphviz package 0.21 it has no timeout (its subprocess
+    # call in graphviz/backend/execute.py takes none), and a huge unfolded diagram can keep dot busy
+    # for minutes on a server that other users share. So dot runs here, bounded, with our messages.
     if fmt not in RENDER_FORMATS:
         raise ValueError(f"format {fmt!r} is not allowed: choose one of {', '.join(RENDER_FORMATS)}")
     exe = shutil.which("dot")

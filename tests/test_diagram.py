@@ -385,3 +385,47 @@ def test_every_shortcut_kind_has_a_style_and_a_legend() -> None:
     from resnet_core.diagram import SHORTCUT_LEGEND, SHORTCUT_STYLE
 
     assert set(SHORTCUT_STYLE) == set(SHORTCUT_LEGEND) == set(SHORTCUT_KINDS)
+
+
+# -- the statements are graphviz.Digraph's ------------------------------------------------------------
+
+
+def test_the_canvas_writes_what_the_digraph_api_writes() -> None:
+    """The diagram writes its statements into the Digraph's body itself (quoted once each, for speed):
+    they must be the very lines Digraph.node / edge / subgraph / attr write for the same calls."""
+    import graphviz
+
+    from resnet_core import diagram
+
+    def attrs(**kw: str | None) -> dict[str, str | None]:
+        return kw
+
+    node = attrs(label='<<B>a "b"</B>>', fillcolor="#E8F1FA", color=None, penwidth="2.5")
+    edge = attrs(label="<&#160;x>", kind="identity", shortcuts="3", weight="0", style="bold")
+    cluster = attrs(label="<<B>layer1</B>>", fontsize="18", style="rounded,filled", peripheries="1")
+
+    api = graphviz.Digraph(name="resnet", graph_attr={"rankdir": "TB"})
+    api.node("block layer1.0", **node)
+    api.edge("entry layer1", "add layer1.0", **edge)
+    with api.subgraph(name="cluster_layer1") as c:
+        c.attr("graph", **cluster)
+        c.node("layer1.0.conv1", **node)
+        with c.subgraph(name="cluster_layer1.0") as b:
+            b.attr("graph", **cluster)
+            b.edge("layer1.0.conv1", "node", **edge)  # "node" is a DOT keyword: quoted
+        with c.subgraph() as row:
+            row.attr(rank="same")
+            row.node("legend a")
+            row.node("legend b")
+
+    canvas = diagram._Canvas(DiagramOptions(), diagram._Type())
+    ours = graphviz.Digraph(name="resnet", graph_attr={"rankdir": "TB"})
+    root = diagram._Graph(ours.body)
+    canvas.node(root, "block layer1.0", **node)
+    canvas.edge(root, "entry layer1", "add layer1.0", **edge)
+    with canvas.subgraph(root, "cluster_layer1", **cluster) as c:
+        canvas.node(c, "layer1.0.conv1", **node)
+        with canvas.subgraph(c, "cluster_layer1.0", **cluster) as b:
+            canvas.edge(b, "layer1.0.conv1", "node", **edge)
+        diagram._same_rank(canvas, c, ["legend a", "legend b"])
+    assert ours.source == api.source
