@@ -337,27 +337,31 @@ class ResNetSpec:
         }
 
 
-def _field_infos() -> tuple[FieldInfo, ...]:
-    """Each field's declared ``FieldInfo``, completed with its name, default, choices and flag."""
-    hints = get_type_hints(ResNetSpec)
+def field_infos(cls: type) -> tuple[FieldInfo, ...]:
+    """Each field's declared ``FieldInfo``, completed with its name, default, choices and flag.
+
+    A field declared without ``spec_field`` is a ``TypeError``: it would be missing from the
+    editor, the URL and the CLI.
+    """
+    hints = get_type_hints(cls)
     infos = []
-    for f in dataclasses.fields(ResNetSpec):
+    for f in dataclasses.fields(cls):
         info = f.metadata.get(_INFO)
         if info is None:
-            raise TypeError(f"ResNetSpec.{f.name} has no FieldInfo: declare it with spec_field(...)")
+            raise TypeError(f"{cls.__name__}.{f.name} has no FieldInfo: declare it with spec_field(...)")
         choices: tuple[str, ...] = get_args(hints[f.name]) if info.kind == "choice" else ()
         if info.kind == "choice" and not choices:
-            raise TypeError(f"ResNetSpec.{f.name} is a choice: its type must be a Literal of the allowed values")
+            raise TypeError(f"{cls.__name__}.{f.name} is a choice: its type must be a Literal of the allowed values")
         stray = sorted(set(dict(info.option_texts)) - set(choices))
         if stray:
-            raise TypeError(f"ResNetSpec.{f.name}: option texts for values it does not allow: {', '.join(stray)}")
+            raise TypeError(f"{cls.__name__}.{f.name}: option texts for values it does not allow: {', '.join(stray)}")
         flag = info.flag or "--" + f.name.replace("_", "-")
         infos.append(dataclasses.replace(info, name=f.name, default=f.default, choices=choices, flag=flag))
     return tuple(infos)
 
 
 #: Every field's metadata, in field order: what the editor, the URL, the CLI and the README show.
-FIELDS: tuple[FieldInfo, ...] = _field_infos()
+FIELDS: tuple[FieldInfo, ...] = field_infos(ResNetSpec)
 FIELD_INFO: dict[str, FieldInfo] = {info.name: info for info in FIELDS}
 #: What each field means, in one line (``FIELDS``' help texts, by name).
 FIELD_HELP: dict[str, str] = {info.name: info.help for info in FIELDS}

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from app.formatting import fmt_bytes, fmt_giga, fmt_int
 from resnet_core import PRESETS, analyze, diagram, export
 from resnet_core.cli import main as cli
+from resnet_core.spec import FIELDS
 from tests import apptest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -212,6 +213,22 @@ def test_rerun_for_a_network_already_seen_recomputes_nothing():
     at.selectbox(key="arch").select("resnet50").run()
     assert not at.exception
     assert analyze.cache_info().misses == 0
+
+
+def test_the_spec_editor_is_drawn_from_the_field_metadata():
+    """Every ResNetSpec field has its widget, labelled, explained and bounded by its FieldInfo alone."""
+    at = run_page({"arch": "resnet50"})
+    widget = {"choice": at.selectbox, "int": at.number_input, "bool": at.toggle, "layers": at.text_input}
+    for info in FIELDS:
+        w = widget[info.kind](key=info.name)
+        assert (w.label, w.help) == (info.label, info.help)
+        if info.kind == "choice":
+            assert list(w.options) == [info.option_text(c) for c in info.choices]
+        if info.kind == "int":
+            assert (w.min, w.max) == (info.minimum, info.maximum)
+    inside = {e.key for exp in at.expander if exp.label == "Advanced fields" for e in exp if getattr(e, "key", None)}
+    assert inside >= {info.name for info in FIELDS if info.advanced}
+    assert not inside & {info.name for info in FIELDS if not info.advanced}
 
 
 def test_entry_file_registers_the_pages_and_opens_the_explorer():
