@@ -127,7 +127,7 @@ def test_the_network_follows_you_across_pages_and_back(page: Page, warm_server: 
 
 def test_every_lecture_step_fits_a_projector_without_scrolling(browser, warm_server: str):
     """Lecture mode's promise: one idea per screen at 1920×1080, nothing below the fold."""
-    from resnet_core.explainer import steps
+    from app.teaching.sections import steps
 
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     page = context.new_page()

@@ -307,6 +307,3 @@ def main() -> None:
     table_section(choice)
     st.subheader("Downloads")
     downloads(choice, dot)
-
-
-main()
