@@ -6,12 +6,8 @@ downloads are ``resnet_core.export``'s schema, the CLI's.
 
 from __future__ import annotations
 
-from resnet_core.export import CSV_FIELDS
 from resnet_core.units import shape_text as shape_text  # re-exported: the pages format shapes from here
 from resnet_core.units import size_text as size_text
-
-#: The explorer's CSV columns: ``resnet_core.export``'s (kept under this name for the end-to-end test).
-CSV_COLUMNS = CSV_FIELDS
 
 
 def fmt_int(n: int) -> str:

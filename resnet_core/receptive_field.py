@@ -17,8 +17,6 @@ from torch import nn
 
 from resnet_core.analysis import Analysis, LayerRecord
 from resnet_core.geometry import Field
-from resnet_core.geometry import field_after as field_after  # re-exported: callers import it from here
-from resnet_core.geometry import union as union
 from resnet_core.model import build
 from resnet_core.selection import normalize_input_size
 from resnet_core.spec import ResNetSpec
