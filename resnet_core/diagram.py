@@ -135,7 +135,7 @@ class DiagramOptions:
     legend: bool = True
     title: str | None = None  # the network's name in the title (None: the preset's name); input size and totals follow
     highlight: str | None = None  # the name of one node to fill in yellow (a stage, "block layer2.0", a layer)
-    compact: bool = False  # for a slide: larger type, no title; at the layer level no BatchNorm or ReLU nodes
+    compact: bool = False  # a slide: larger type, no title, stages say only their blocks, no BN or ReLU nodes
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
@@ -576,9 +576,11 @@ def _shortcut_tally(blocks: Iterable[BlockSummary]) -> dict[str, int]:
 
 def _stage_lines(stage: StageSummary, opts: DiagramOptions) -> list[tuple[str, str | None]]:
     lines: list[tuple[str, str | None]] = []
-    if stage.blocks:
+    n = len(stage.blocks)
+    if opts.compact:  # a slide: how many blocks, and the loops around the box say which shortcuts
+        lines += [(f"{n} block{'s' if n > 1 else ''}", None)] if n else []
+    elif stage.blocks:
         tally = _shortcut_tally(stage.blocks)
-        n = len(stage.blocks)
         lines.append((f"{n} block{'s' if n > 1 else ''}: " + ", ".join(f"{c} {k}" for k, c in tally.items()), None))
         where = stride_text(stage.blocks[0])
         if where:
