@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 import streamlit as st  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from resnet_core.analysis import _analyze  # noqa: E402
+from resnet_core.analysis import analyze  # noqa: E402
 
 #: The explorer view as the app runs it (app/streamlit_app.py imports the view and calls main()).
 EXPLORER = "from app.views.explorer import main\n\nmain()\n"
@@ -37,7 +37,7 @@ REPEATS = 5
 def clear_caches() -> None:
     st.cache_data.clear()
     st.cache_resource.clear()
-    _analyze.cache_clear()
+    analyze.cache_clear()
 
 
 def timed_run(at: AppTest) -> float:

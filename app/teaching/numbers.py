@@ -23,8 +23,8 @@ from torch import nn
 
 from app.formatting import fmt_giga, fmt_int, fmt_list, fmt_mega, fmt_params_m
 from resnet_core.analysis import Analysis, BlockSummary, analyze
+from resnet_core.geometry import Field, field_after
 from resnet_core.model import ResidualBlock, build, conv3x3
-from resnet_core.receptive_field import Field, field_after
 from resnet_core.spec import EXPANSION, PRESETS, ResNetSpec, default_input_size
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")

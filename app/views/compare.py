@@ -12,11 +12,11 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from app.charts import preset_scatter, short_title, stage_bars
-from app.state import Choice
 from app.widgets import get_analysis, show_error, spec_editor, url_param, write_url
 from resnet_core import PRESETS, default_input_size
 from resnet_core.analysis import Analysis
 from resnet_core.compare import MAX_MAP_SIZE, BlockCount, Summary, check_panel_args, classic_panel, stage_split
+from resnet_core.selection import Selection
 from resnet_core.spec import MAX_WIDTH
 
 LETTERS = ("A", "B", "C", "D")
@@ -116,7 +116,7 @@ def block_panel(block: BlockCount) -> None:
 # -- the page ------------------------------------------------------------------------------------
 
 
-def chosen_architectures() -> list[Choice]:
+def chosen_architectures() -> list[Selection]:
     """How many to compare (``n``, in the sidebar) and one spec editor per architecture, A first;
     the query parameters of the editors no longer shown leave the URL."""
     url_param("cmp_n", "n", DEFAULT_N, _parse_count)
@@ -132,7 +132,7 @@ def chosen_architectures() -> list[Choice]:
     ]
 
 
-def analyses_of(labels: list[str], choices: list[Choice]) -> list[Analysis] | None:
+def analyses_of(labels: list[str], choices: list[Selection]) -> list[Analysis] | None:
     """Every choice's analysis, or None (each failure shown as an error naming its letter)."""
     analyses = []
     for label, choice in zip(labels, choices, strict=True):
@@ -152,7 +152,7 @@ def totals_section(labels: list[str], summaries: list[Summary]) -> None:
     st.caption(f"Input sizes: {inputs}.")
 
 
-def stages_section(labels: list[str], choices: list[Choice], analyses: list[Analysis]) -> None:
+def stages_section(labels: list[str], choices: list[Selection], analyses: list[Analysis]) -> None:
     st.subheader("Per stage")
     splits = [stage_split(a) for a in analyses]
     short = [f"{lab[0]}: {short_title(c.title)}" for lab, c in zip(labels, choices, strict=True)]
@@ -170,7 +170,7 @@ def preset_summaries() -> dict[str, Summary]:
     return {name: Summary.of(get_analysis(spec, default_input_size(spec))) for name, spec in PRESETS.items()}
 
 
-def scatter_section(labels: list[str], choices: list[Choice], summaries: list[Summary]) -> None:
+def scatter_section(labels: list[str], choices: list[Selection], summaries: list[Summary]) -> None:
     st.subheader("Parameters against multiply-adds, all presets")
     st.caption("Each preset at the input size it was designed for (ImageNet 224, CIFAR 32); A … D as chosen.")
     chosen = [(lab[0], c.title, s) for lab, c, s in zip(labels, choices, summaries, strict=True)]

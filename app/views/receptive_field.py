@@ -15,7 +15,6 @@ import streamlit as st
 from PIL import Image
 
 from app.charts import Span, field_figure, growth_chart
-from app.state import Choice
 from app.widgets import (
     get_analysis,
     parse_choice,
@@ -27,8 +26,10 @@ from app.widgets import (
     write_url,
 )
 from resnet_core.analysis import Analysis, LayerRecord
+from resnet_core.geometry import Field
 from resnet_core.images import ImageError, load_image, sample_images
-from resnet_core.receptive_field import Field, Step, computed_span, measure_receptive_field, receptive_field_steps
+from resnet_core.receptive_field import Step, computed_span, measure_receptive_field, receptive_field_steps
+from resnet_core.selection import Selection
 from resnet_core.spec import ResNetSpec
 
 UPLOAD = "your own image…"
@@ -112,7 +113,7 @@ def unit_control(label: str, key: str, size: int, layer: str, axis: str) -> int:
 # -- the page ------------------------------------------------------------------------------------
 
 
-def unit_picker(analysis: Analysis, choice: Choice) -> tuple[str, tuple[int, int]]:
+def unit_picker(analysis: Analysis, choice: Selection) -> tuple[str, tuple[int, int]]:
     """The layer and the output unit (row, col) chosen, state in ``layer``, ``row`` and ``col``; a new
     layer starts at its centre, and a layer the network no longer has falls back to the last map."""
     names = spatial_layers(analysis)
@@ -226,7 +227,7 @@ def agreement_table(measured: tuple[Span, Span], computed: tuple[Span, Span]) ->
 
 
 def gradient_check(
-    choice: Choice, layer: str, unit: tuple[int, int], inside: tuple[Span, Span], input_hw: tuple[int, int]
+    choice: Selection, layer: str, unit: tuple[int, int], inside: tuple[Span, Span], input_hw: tuple[int, int]
 ) -> None:
     """The button that measures the unit's field by autograd on the real network, and, once pressed for
     this unit, the comparison with ``inside`` (the computed field clipped to the image)."""

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
-from app.formatting import CSV_COLUMNS
 from resnet_core import PRESETS, analyze
+from resnet_core.export import CSV_FIELDS
 
 pytestmark = pytest.mark.e2e
 
@@ -105,7 +105,7 @@ def test_csv_download_has_a_row_per_layer(page: Page, warm_server: str):
     download = info.value
     assert download.suggested_filename == "resnet18_224_layers.csv"
     rows = list(csv.reader(io.StringIO(download.path().read_text(encoding="utf-8"))))
-    assert tuple(rows[0]) == CSV_COLUMNS
+    assert tuple(rows[0]) == CSV_FIELDS and {row[0] for row in rows[1:]} == {"layer"}
     assert len(rows) - 1 == len(analyze(PRESETS["resnet18"], 224).layers)
 
 
