@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from PIL import Image
 from plotly.subplots import make_subplots
 
+from app.teaching.slides import SlideChart
 from resnet_core.compare import Summary
 from resnet_core.receptive_field import Step
 from resnet_core.runtime import ActivationMaps, Measurement
@@ -282,3 +283,94 @@ def stage_time_chart(stage_ms: dict[str, float]) -> go.Figure:
     fig = go.Figure(go.Bar(x=list(stage_ms), y=list(stage_ms.values()), text=[f"{v:.2f}" for v in stage_ms.values()]))
     fig.update_layout(title="Time per stage (eager, ms, median)", yaxis_title="ms")
     return readable(fig, 280).update_layout(margin_t=40)  # room for the title
+
+
+# == Lecture charts (the explainer's slides) =========================================================
+# Appended by the explainer (issue 14 item 2): one builder for every ``app.teaching.slides.SlideChart``.
+# The data comes computed and cited from app.teaching.slides; this only draws it, in large type.
+
+SLIDE_COLORS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7")  # Okabe & Ito, as the diagrams
+
+
+def slide_chart(chart: SlideChart, height: int = 420, font_size: int = 20) -> go.Figure:
+    """One figure for a lecture step: a panel per ``chart.panels`` side by side, each value labelled.
+
+    Bars start at zero (across the panel when ``horizontal``, their labels at their ends); dots and
+    lines (error rates) span their values. A hover shows the exact value and its source; a paper's ±
+    is an error bar. ``height`` and ``font_size`` (px) follow the projector's window (the caller
+    measures it), so the type keeps its size relative to the slide.
+    """
+    panels = chart.panels
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p.title for p in panels], horizontal_spacing=0.14)
+    legend = False
+    for col, panel in enumerate(panels, start=1):
+        value_axis = fig.update_xaxes if panel.horizontal else fig.update_yaxes
+        category_axis = fig.update_yaxes if panel.horizontal else fig.update_xaxes
+        for i, series in enumerate(panel.series):
+            color = SLIDE_COLORS[i % len(SLIDE_COLORS)]
+            categories, values = list(panel.categories), list(series.values)
+            common = {
+                "name": series.name,
+                "x": values if panel.horizontal else categories,
+                "y": categories if panel.horizontal else values,
+                "text": list(series.labels),
+                "hovertext": list(series.hover),
+                "hoverinfo": "text",
+                "showlegend": len(panel.series) > 1,
+                "legendgroup": series.name,
+                "cliponaxis": False,
+            }
+            legend |= len(panel.series) > 1
+            if series.errors:
+                bars = {"type": "data", "array": list(series.errors), "thickness": 2, "width": 8}
+                common["error_x" if panel.horizontal else "error_y"] = bars
+            if panel.kind == "bars":
+                fig.add_bar(
+                    **common,
+                    orientation="h" if panel.horizontal else "v",
+                    marker_color=color,
+                    textposition="outside",
+                    constraintext="none",
+                    row=1,
+                    col=col,
+                )
+            else:
+                fig.add_scatter(
+                    **common,
+                    mode="lines+markers+text" if panel.kind == "lines" else "markers+text",
+                    marker={"size": font_size * 0.8, "color": color},
+                    line={"width": 4, "color": color},
+                    textposition="bottom center" if i else "top center",
+                    row=1,
+                    col=col,
+                )
+        values = [v for s in panel.series for v in s.values if v == v]  # NaN != NaN: an empty slot
+        if panel.log:
+            top = math.log10(max(values)) + (0.6 if panel.horizontal else 0.3)
+            value_axis(type="log", dtick=1, range=[math.floor(math.log10(min(values))), top], row=1, col=col)
+        elif panel.kind == "bars":
+            value_axis(range=[0, max(values) * (1.45 if panel.horizontal else 1.25)], row=1, col=col)
+        else:
+            spread = max(values) - min(values) or max(values) * 0.1
+            value_axis(range=[min(values) - 0.4 * spread, max(values) + 0.4 * spread], row=1, col=col)
+        # Categories stay categories even when they look like numbers ("20", "110": depths).
+        if panel.horizontal:
+            category_axis(type="category", autorange="reversed", row=1, col=col)  # the first category on top
+        else:
+            category_axis(type="category", range=[-0.6, len(panel.categories) - 0.4], tickangle=0, row=1, col=col)
+    readable(fig, height)
+    size = {"size": font_size}
+    fig.update_layout(
+        barmode="group",
+        scattermode="group",  # two series at one category stand side by side, labels apart
+        scattergap=0.5,
+        font=size,
+        showlegend=legend,
+        legend={"font": size, "orientation": "h", "x": 0, "y": 1, "yanchor": "bottom", "yref": "container"},
+        margin={"t": round((4.4 if legend else 2.4) * font_size), "b": 10, "l": 10, "r": 10},
+    )
+    fig.update_annotations(font=size)  # the panel titles
+    fig.update_xaxes(tickfont=size)
+    fig.update_yaxes(tickfont=size, showgrid=True)
+    fig.update_traces(textfont=size)
+    return fig

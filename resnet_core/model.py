@@ -32,7 +32,7 @@ def conv1x1(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
 
 
 class ResidualAdd(nn.Module):
-    """out = F(x) + shortcut(x): the addition of §3.1, as a module so it shows up in traces."""
+    """out = F(x) + shortcut(x): the addition of He et al. 2015, §3.2, Eqn. (1), as a module so it shows up in traces."""
 
     def forward(self, residual: Tensor, shortcut: Tensor) -> Tensor:
         return residual + shortcut
@@ -66,8 +66,9 @@ def make_shortcut(spec: ResNetSpec, in_channels: int, out_channels: int, stride:
     if spec.shortcut == "C" or (spec.shortcut == "B" and shape_changes):
         return nn.Sequential(conv1x1(in_channels, out_channels, stride), nn.BatchNorm2d(out_channels))
     if spec.shortcut == "D" and shape_changes:
-        # "ResNet-D" (He et al. 2019, Bag of Tricks §4.1): average-pool, then a stride-1 projection,
-        # so the shortcut no longer ignores three quarters of its input.
+        # "ResNet-D" (Tong He et al. 2019, Bag of Tricks, arXiv:1812.01187, §4.2, Fig. 2c; not in the
+        # ResNet paper): average-pool, then a stride-1 projection, so the shortcut no longer ignores three
+        # quarters of its input.
         pool: nn.Module = (
             nn.AvgPool2d(stride, stride=stride, ceil_mode=True, count_include_pad=False)
             if stride > 1
@@ -136,7 +137,11 @@ class ResidualBlock(nn.Module):
         return self._part("relu", self.num_convs)(self.add(out, shortcut))
 
     def zero_init_last(self) -> None:
-        """Make the block start as an identity (Goyal et al. 2017, §5.1): the residual branch outputs 0."""
+        """Make the residual branch output zero at the start (Goyal et al. 2017, §5.1).
+
+        The block then starts as its shortcut: the identity for an identity shortcut, the projection
+        (options B, C, D) or the zero-padded identity (option A) otherwise.
+        """
         if self.preact:
             nn.init.zeros_(self._part("conv", self.num_convs).weight)  # the branch ends in a conv
         else:
@@ -158,11 +163,14 @@ class BasicBlock(ResidualBlock):
 
 
 class Bottleneck(ResidualBlock):
-    """1×1 reduce, 3×3 (grouped for ResNeXt), 1×1 expand ×4 (Fig. 5 right).
+    """1×1 reduce, 3×3 (grouped for ResNeXt), 1×1 expand ×4 (He et al. 2015, Fig. 5 right).
 
     The paper puts the stride on the first 1×1 conv ("v1"); torchvision puts it on the 3×3 conv
-    ("v1.5", after the Caffe2 / Goyal et al. training recipe), which sees every input pixel
-    instead of one in four and costs more multiply-adds. ``spec.stride_on`` chooses.
+    ("v1.5"), as fb.resnet.torch does, whose ResNet-50 Goyal et al. 2017, §5.1 use ("the stride-2
+    convolutions are on 3×3 layers instead of on 1×1 layers"). With the stride on the 3×3 every
+    input position reaches the branch instead of one in four; the 3×3 costs the same either way (a
+    conv's multiply-adds count its output positions) but the first 1×1 runs at full resolution, so
+    v1.5 costs more. ``spec.stride_on`` chooses.
     """
 
     expansion = 4
@@ -189,7 +197,8 @@ def make_stem(spec: ResNetSpec) -> tuple[nn.Module, nn.Module]:
         return nn.Conv2d(spec.in_channels, w, 7, stride=2, padding=3, bias=False), nn.MaxPool2d(3, 2, 1)
     if spec.stem == "cifar":
         return conv3x3(spec.in_channels, w), nn.Identity()
-    # "ResNet-C" (Bag of Tricks §4.1): three 3×3 convs replace the 7×7, same stride and output.
+    # "ResNet-C" (Tong He et al. 2019, Bag of Tricks, §4.2, Fig. 2b; not in the ResNet paper): three
+    # 3×3 convs replace the 7×7, same stride and output.
     deep = nn.Sequential(
         conv3x3(spec.in_channels, w // 2, stride=2),
         nn.BatchNorm2d(w // 2),
@@ -247,7 +256,8 @@ class ResNet(nn.Module):
 
         if self.fc.weight.is_meta:
             return  # a meta model holds no values to initialise (and meta init ops are slow)
-        # torchvision's initialisation (He et al. 2015b for convs; BN as identity).
+        # torchvision's initialisation: Kaiming-normal convs ("Delving Deep into Rectifiers",
+        # arXiv:1502.01852, §2.2; fan-out mode), every BN with γ = 1 and β = 0.
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")

@@ -157,14 +157,15 @@ class ResNetSpec:
         (3, 4, 6, 3),
         "layers",
         "Blocks per stage",
-        f"blocks per stage, e.g. 3,4,6,3 (1 to {MAX_STAGES} stages, 1 to {MAX_BLOCKS_PER_STAGE} blocks each)",
+        f"blocks per stage, e.g. 3,4,6,3 (up to {MAX_STAGES} stages of up to {MAX_BLOCKS_PER_STAGE} blocks)",
     )
     stem: Stem = spec_field(
         "imagenet",
         "choice",
         "Stem",
         "'imagenet' (7×7/2 conv + 3×3/2 max-pool), 'cifar' (3×3/1 conv, no pool) "
-        "or 'deep' (three 3×3 convs + max-pool, the 'ResNet-C' stem)",
+        "or 'deep' (three 3×3 convs + max-pool: 'ResNet-C' of Tong He et al. 2019, Bag of Tricks §4.2, "
+        "not in the ResNet paper)",
         options={
             "imagenet": "imagenet: 7×7/2 + max-pool",
             "cifar": "cifar: 3×3/1",
@@ -175,27 +176,30 @@ class ResNetSpec:
         64,
         "int",
         "Width (stem channels)",
-        "channels of the stem and of stage 1's 'planes'; stage i has width × 2^i",
+        "channels of the stem; the blocks of `layerN` have `width × 2^(N-1)` planes (`layer1`: `width`), "
+        "and a bottleneck block outputs `expansion` (4) × its planes",
         maximum=MAX_WIDTH,
     )
     shortcut: Shortcut = spec_field(
         "B",
         "choice",
         "Shortcut",
-        "A zero-pad identity, B projection where the shape changes (torchvision), "
-        "C projection everywhere, D average-pool then projection where the shape changes",
+        "A zero-pad identity, B projection where the shape changes (torchvision), C projection everywhere "
+        "(He et al. 2015, §3.3); D average-pool then projection where the shape changes (Tong He et al. 2019, "
+        "Bag of Tricks §4.2; not in the ResNet paper) — [the options](./explainer?section=glossary#shortcut-options)",
         options={
             "A": "A: zero-pad identity",
             "B": "B: project on change",
             "C": "C: project always",
-            "D": "D: avg-pool + project",
+            "D": "D: avg-pool + project (not in the ResNet paper)",
         },
     )
     stride_on: StrideOn = spec_field(
         "3x3",
         "choice",
         "Stride placement",
-        "bottleneck only: the stride on the 3×3 conv (torchvision, 'v1.5') or on the first 1×1 conv (the paper, 'v1')",
+        "bottleneck only: the stride on the 3×3 conv (torchvision, 'v1.5') or on the first 1×1 conv (the paper, "
+        "'v1') — [v1 and v1.5](./explainer?section=glossary#v1-v15)",
         options={"3x3": "3×3 (v1.5, torchvision)", "1x1": "first 1×1 (v1, paper)"},
     )
     groups: int = spec_field(
@@ -210,7 +214,8 @@ class ResNetSpec:
         64,
         "int",
         "Width per group",
-        "channels per group of the bottleneck's 3×3 conv at width 64; 128 makes torchvision's wide ResNets",
+        "channels per group of the bottleneck's 3×3 conv, which has `planes × width_per_group / 64` channels "
+        "per group; torchvision's wide ResNets use `width_per_group=128`",
         maximum=MAX_WIDTH,
         advanced=True,
     )
@@ -218,15 +223,17 @@ class ResNetSpec:
         False,
         "bool",
         "Pre-activation blocks",
-        "pre-activation blocks (BN → ReLU → conv) of He et al. 2016, 'Identity Mappings'",
+        "pre-activation blocks (BN → ReLU → conv, nothing after the addition) of He et al. 2016, 'Identity "
+        "Mappings' — [pre-activation](./explainer?section=glossary#pre-activation)",
         advanced=True,
     )
     zero_init_residual: bool = spec_field(
         False,
         "bool",
         "Zero-init last BN",
-        "initialise the last BatchNorm of each residual branch to zero (Goyal et al. 2017), "
-        "so every block starts as an identity",
+        "initialise the last BatchNorm of each residual branch to zero (Goyal et al. 2017, §5.1), so every "
+        "branch starts at zero: a block with an identity shortcut starts as the identity, one with a projection "
+        "(B, C, D) or zero-padded (A) shortcut as that shortcut; pre-activation blocks zero their last conv",
         advanced=True,
     )
     num_classes: int = spec_field(

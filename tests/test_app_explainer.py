@@ -8,13 +8,17 @@ from streamlit.testing.v1 import AppTest
 from app.teaching.figures import FILL_HIGHLIGHT
 from app.teaching.numbers import fill
 from app.teaching.questions import QUESTIONS
-from app.teaching.sections import first_step_of, section, sections, steps
+from app.teaching.sections import first_step_of, glossary_terms, section, sections, steps
+from app.teaching.slides import CHARTS
 from app.teaching.sources import SOURCES
+from app.views.explainer import NEXT_KEYS, PREV_KEYS
 from resnet_core import PRESETS, analyze
 from tests import apptest
 from tests.test_teaching_figures import has_node
 
 STEPS = steps()
+NEXT = [k for k, _ in NEXT_KEYS]
+PREV = [k for k, _ in PREV_KEYS]
 
 
 def run_page(query: dict[str, str]) -> AppTest:
@@ -34,10 +38,19 @@ def test_each_section_renders_filled(slug: str) -> None:
     assert at.title[0].value == f"{shown.number}. {shown.title}"
     text = page_text(at)
     assert "{{" not in text and "}}" not in text
-    assert fill(shown.body) in text
+    for anchor, part in shown.parts():
+        assert (part in [h.value for h in at.subheader]) if anchor else (fill(part) in text)
     if slug in SOURCES:
         assert at.code, "the annotated source is shown"
         assert at.get("graphviz_chart"), "the block diagram is shown"
+    assert bool(at.button(key="ex_present") if shown.steps else True)
+
+
+def test_the_glossary_terms_are_linkable_subheaders() -> None:
+    at = run_page({"section": "glossary"})
+    anchors = {h.proto.anchor: h.value for h in at.subheader}
+    assert {a: anchors.get(a) for a in glossary_terms()} == glossary_terms()
+    assert not [b for b in at.button if b.key == "ex_present"]  # nothing to present
 
 
 def test_key_numbers_on_the_page_equal_the_analysis() -> None:
@@ -54,14 +67,54 @@ def test_each_lecture_step_deep_link(n: int) -> None:
     at = run_page({"mode": "lecture", "step": str(n)})
     step = STEPS[n - 1]
     text = page_text(at)
-    assert f"# {fill(step.title)}" in text
-    assert fill(step.body) in text
+    assert f"# {fill(step.title, human=True)}" in text
+    assert fill(step.body, human=True) in text
     assert f"Step {n} of {len(STEPS)}" in text
     assert f"(?mode=lecture&step={n})" in text
     assert "{{" not in text
-    assert at.button(key="ex_prev").disabled == (n == 1)
-    assert at.button(key="ex_next").disabled == (n == len(STEPS))
-    assert bool(at.get("graphviz_chart")) == bool(step.diagram)
+    for key in ("ex_first", *PREV):
+        assert at.button(key=key).disabled == (n == 1)
+    for key in ("ex_last", *NEXT):
+        assert at.button(key=key).disabled == (n == len(STEPS))
+    assert len(at.get("graphviz_chart")) == len(step.diagrams)  # "Two kinds of block": both blocks
+    charts = at.get("plotly_chart")
+    assert len(charts) == (1 if step.chart else 0)
+    if step.chart:
+        assert CHARTS[step.chart]().title in text
+
+
+def test_a_slide_writes_counts_for_people_with_the_exact_value_on_hover() -> None:
+    at = run_page({"mode": "lecture", "step": str(next(i for i, s in enumerate(STEPS, 1) if s.chart == "stride_cost"))})
+    text = page_text(at)
+    macs = analyze(PRESETS["resnet50"], 224).totals.macs
+    assert f'title="{macs:,}">4.09 G</span>' in text
+    assert f"{macs:,} MACs" not in text  # never the machine's number on the slide itself
+
+
+def test_every_lecture_key_has_its_shortcut() -> None:
+    """→ PageDown Space next, ← PageUp previous, Home first, End last (a clicker sends PageDown/PageUp)."""
+    at = run_page({"mode": "lecture", "step": "3"})
+    shortcuts = {b.key: b.proto.shortcut for b in at.button}  # Streamlit stores them lower-case
+    assert {k: shortcuts[k] for k, _ in NEXT_KEYS} == {
+        "ex_next": "right",
+        "ex_next_pagedown": "pagedown",
+        "ex_next_space": "space",
+    }
+    assert {k: shortcuts[k] for k, _ in PREV_KEYS} == {"ex_prev": "left", "ex_prev_pageup": "pageup"}
+    assert shortcuts["ex_first"] == "home" and shortcuts["ex_last"] == "end"
+    for key, _ in NEXT_KEYS:  # every way forward goes to step 4, every way back to step 2
+        again = run_page({"mode": "lecture", "step": "3"})
+        again.button(key=key).click().run()
+        assert again.query_params["step"] == "4", key
+    for key, _ in PREV_KEYS:
+        again = run_page({"mode": "lecture", "step": "3"})
+        again.button(key=key).click().run()
+        assert again.query_params["step"] == "2", key
+    last = run_page({"mode": "lecture", "step": "3"})
+    last.button(key="ex_last").click().run()
+    assert last.query_params["step"] == str(len(STEPS))
+    last.button(key="ex_first").click().run()
+    assert last.query_params["step"] == "1"
 
 
 @pytest.mark.parametrize("bad", ["0", "999", "abc"])

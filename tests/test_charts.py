@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from app import charts
+from app.teaching.slides import CHARTS
 from app.views.receptive_field import whole_field
 from resnet_core import PRESETS, analyze, build
 from resnet_core.compare import Summary, stage_split
@@ -41,6 +42,8 @@ def figures() -> dict[str, go.Figure]:
         "activation_figure": charts.activation_figure(maps),
         "sweep_figure": charts.sweep_figure(measurements),
         "stage_time_chart": charts.stage_time_chart(measurements[0].stage_ms),
+        # The explainer's lecture charts (sized by the projector's window): tests/test_teaching_slides.py.
+        "slide_chart": charts.slide_chart(CHARTS["options"](), 400, 24),
     }
 
 

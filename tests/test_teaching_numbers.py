@@ -7,14 +7,18 @@ import re
 
 import pytest
 
-from app.teaching.numbers import PAPER, VGG_CHANNELS, PlaceholderError, bare_numbers, fill, v1, value
+from app.teaching.numbers import COUNTS, PAPER, VGG_CHANNELS, PlaceholderError, fill, stride_cost, v1, value
 from resnet_core import PRESETS, analyze
 from tests.closed_form import closed_form_depth, closed_form_params
 
 
-def test_the_number_guard_catches_a_typed_count() -> None:
-    assert bare_numbers("ResNet-50 has 25,557,032 parameters and 4.09 GMACs") == ["25,557,032", "4.09"]
-    assert bare_numbers("Table 3: 24.52% top-1, §4.1, Fig. 4, 3×3, arXiv:1512.03385, 2015") == []
+def test_counts_are_exact_when_read_and_human_on_a_slide() -> None:
+    params = analyze(PRESETS["resnet50"], 224).totals.params
+    assert value("resnet50.params") == f"{params:,}" and value("resnet50.params", human=True) == "25.6 M"
+    slide = fill("{{resnet50.params}} parameters", human=True)
+    assert slide == f'<span class="ex-num" title="{params:,}">25.6 M</span> parameters'
+    assert fill("{{resnet50.depth}} layers", human=True) == "50 layers"  # not a count: as it is
+    assert "resnet50.macs" in COUNTS and "resnet50.depth" not in COUNTS
 
 
 def test_unknown_placeholder_raises() -> None:
@@ -60,6 +64,7 @@ def test_cifar_params_match_table6_and_the_formula(name: str) -> None:
     params = closed_form_params(spec)
     assert value(f"{name}.params") == f"{params:,}"
     assert value(f"{name}.params_m") == PAPER[f"paper.table6.{name}.params"].text
+    assert PAPER[f"paper.table6.{name}.params"].value == pytest.approx(params, rel=0.05)
     assert value(f"{name}.depth") == str(6 * n + 2) == name[6:]
 
 
@@ -100,6 +105,26 @@ def test_stride_placement_changes_cost_and_field_not_parameters() -> None:
     assert value("resnet50.params") == value("resnet50.params_v1")
     assert float(value("resnet50.gmacs")) > float(value("resnet50.gmacs_v1"))
     assert value("resnet50.rf") != value("resnet50.rf_v1")
+
+
+@pytest.mark.parametrize("name", ["resnet50", "resnet101", "resnet152", "resnext50_32x4d"])
+def test_v15_costs_more_only_by_its_full_resolution_first_1x1(name: str) -> None:
+    """Issue 12 item 2: the downsampling blocks' first 1×1, conv by conv, sums exactly to the total difference."""
+    spec = PRESETS[name]
+    cost = stride_cost(spec)
+    v15, paper = analyze(spec, 224), analyze(v1(spec), 224)
+    assert cost.total_difference == v15.totals.macs - paper.totals.macs > 0
+    assert cost.extra == cost.total_difference  # exactly, in integers
+    strided = [b.name for b in v15.blocks if b.stride != 1]
+    assert [row[0] for row in cost.rows] == [f"{b}.conv1" for b in strided]  # the strided 3×3 costs the same
+    for layer, macs_v15, macs_v1 in cost.rows:
+        assert macs_v15 == 4 * macs_v1  # the full map: twice the rows and twice the columns
+        assert v15.layer(layer).output_shape[2] == 2 * paper.layer(layer).output_shape[2]
+    if name == "resnet50":
+        assert value("stride.resnet50.extra") == value("stride.resnet50.total_difference") == f"{231_211_008:,}"
+        assert value("stride.resnet50.convs") == "3"
+        assert value("stride.resnet50.conv1_v15") == f"{56 * 56 * 256 * 128:,}"
+        assert value("stride.resnet50.conv1_v1") == f"{28 * 28 * 256 * 128:,}"
 
 
 def test_zero_init_makes_an_identity_block_an_identity() -> None:

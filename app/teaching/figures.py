@@ -21,31 +21,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.teaching.numbers import analysis_of, v1
+from app.teaching.numbers import analysis_of, block_summary, v1
 from resnet_core import diagram
 from resnet_core.spec import PRESETS, ResNetSpec
 
 
 @dataclass(frozen=True)
 class DiagramSpec:
-    title: str
+    net: str  # "ResNet-50"
     spec: ResNetSpec
     block: str  # "layer2.0"; "" for the stage-level view of the whole net
+    note: str = ""  # "identity shortcut", "v1.5" …
+
+    @property
+    def title(self) -> str:
+        """'ResNet-50, block layer1.0 (64 → 256 channels), projection shortcut': channels from the analysis."""
+        if not self.block:
+            return f"{self.net}, stage by stage"
+        b = block_summary(analysis_of(self.spec), self.block)
+        channels = (
+            f" ({b.input_shape[1]} → {b.output_shape[1]} channels)" if b.input_shape[1] != b.output_shape[1] else ""
+        )
+        return f"{self.net}, block {self.block}{channels}" + (f", {self.note}" if self.note else "")
 
 
 DIAGRAMS: dict[str, DiagramSpec] = {
-    "residual": DiagramSpec("ResNet-34, block layer1.1 (identity shortcut)", PRESETS["resnet34"], "layer1.1"),
-    "shortcut_A": DiagramSpec(
-        "ResNet-34 with option A, block layer2.0", PRESETS["resnet34"].replace(shortcut="A"), "layer2.0"
-    ),
-    "shortcut_B": DiagramSpec("ResNet-34 (option B), block layer2.0", PRESETS["resnet34"], "layer2.0"),
-    "shortcut_C": DiagramSpec(
-        "ResNet-34 with option C, block layer2.1", PRESETS["resnet34"].replace(shortcut="C"), "layer2.1"
-    ),
-    "bottleneck": DiagramSpec("ResNet-50, block layer1.0 (64 → 256 channels)", PRESETS["resnet50"], "layer1.0"),
-    "stride_v15": DiagramSpec("ResNet-50 (torchvision, v1.5), block layer2.0", PRESETS["resnet50"], "layer2.0"),
-    "stride_v1": DiagramSpec("ResNet-50 as in the paper (v1), block layer2.0", v1(PRESETS["resnet50"]), "layer2.0"),
-    "stages": DiagramSpec("ResNet-34, stage by stage", PRESETS["resnet34"], ""),
+    "residual": DiagramSpec("ResNet-34", PRESETS["resnet34"], "layer1.1", "basic block, identity shortcut"),
+    "shortcut_A": DiagramSpec("ResNet-34", PRESETS["resnet34"].replace(shortcut="A"), "layer2.0", "option A"),
+    "shortcut_B": DiagramSpec("ResNet-34", PRESETS["resnet34"], "layer2.0", "option B"),
+    "shortcut_C": DiagramSpec("ResNet-34", PRESETS["resnet34"].replace(shortcut="C"), "layer2.1", "option C"),
+    "bottleneck": DiagramSpec("ResNet-50", PRESETS["resnet50"], "layer1.0", "projection shortcut"),
+    "bottleneck_identity": DiagramSpec("ResNet-50", PRESETS["resnet50"], "layer1.1", "bottleneck, identity shortcut"),
+    "stride_v15": DiagramSpec("ResNet-50", PRESETS["resnet50"], "layer2.0", "torchvision's v1.5"),
+    "stride_v1": DiagramSpec("ResNet-50", v1(PRESETS["resnet50"]), "layer2.0", "the paper's v1"),
+    "stages": DiagramSpec("ResNet-34", PRESETS["resnet34"], ""),
 }
 
 FILL_HIGHLIGHT = diagram.FILL_HIGHLIGHT

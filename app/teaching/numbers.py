@@ -2,16 +2,19 @@
 
 ``PLACEHOLDERS`` maps a name to a function computing its text from ``resnet_core.build`` /
 ``resnet_core.analyze``, and ``fill()`` refuses an unknown one, so a number the model can compute
-is never typed by hand (``bare_numbers()`` finds one that was). Numbers the *paper* reports and
-the model can also compute (Table 1's FLOPs, Table 6's parameter counts) come from ``PAPER`` with
-their citation, and the tests compare them with the live model. Error rates, which no model here
-can compute, are written in the text as the paper prints them, always with their table.
+is never typed by hand (``app.teaching.citations.unregistered`` finds one that was). Counts
+(``COUNTS``: parameters, multiply-adds, elements) are written exactly in the reading text
+(25,557,032) and for people on a slide (25.6 M, the exact value in the hover title):
+``fill(text, human=True)``. Numbers the *paper* reports and the model can also compute (Table 1's
+FLOPs, Table 6's parameter counts) are ``PAPER`` placeholders, each a registered claim of
+``app.teaching.citations`` with its table, and the tests compare them with the live model.
 
 No Streamlit here: the explainer page (``app.views.explainer``) draws what this computes.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections.abc import Callable
@@ -22,10 +25,13 @@ import torch
 from torch import nn
 
 from app.formatting import fmt_giga, fmt_int, fmt_list, fmt_mega, fmt_params_m
+from app.teaching.citations import CLAIM, Claim
 from resnet_core.analysis import Analysis, BlockSummary, analyze
+from resnet_core.compare import classic_panel
 from resnet_core.geometry import Field, field_after
 from resnet_core.model import ResidualBlock, build, conv3x3
-from resnet_core.spec import EXPANSION, PRESETS, ResNetSpec, default_input_size
+from resnet_core.spec import EXPANSION, PRESETS, SHORTCUTS, ResNetSpec, default_input_size
+from resnet_core.units import count
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 
@@ -143,7 +149,7 @@ def _preset(name: str) -> ResNetSpec:
     return PRESETS[name]
 
 
-#: Pre-activation bottleneck nets of "Identity Mappings" (§4.1, Table 2 and the abstract), built here.
+#: Pre-activation bottleneck nets of "Identity Mappings" (§4.1 and Table 2; Tables 3–4 and the abstract), built here.
 PREACT = {
     "preact164": ResNetSpec(
         block="bottleneck", layers=(18, 18, 18), stem="cifar", width=16, num_classes=10, preact=True
@@ -154,48 +160,56 @@ PREACT = {
 }
 
 
+@dataclass(frozen=True)
+class StrideCost:
+    """Where v1.5 (stride on the 3×3) and v1 (stride on the first 1×1) differ in multiply-adds.
+
+    ``rows`` are the convs whose cost differs, (name, v1.5 MACs, v1 MACs); a conv's multiply-adds
+    count its *output* positions, so only a conv whose output map changes can differ.
+    """
+
+    rows: tuple[tuple[str, int, int], ...]
+    total_v15: int
+    total_v1: int
+
+    @property
+    def extra(self) -> int:
+        """What the differing convs add up to: v1.5 minus v1, conv by conv."""
+        return sum(a - b for _, a, b in self.rows)
+
+    @property
+    def total_difference(self) -> int:
+        return self.total_v15 - self.total_v1
+
+
+def stride_cost(spec: ResNetSpec) -> StrideCost:
+    """v1.5 against v1 of a bottleneck spec, layer by layer from the two analyses (same layer order)."""
+    a, b = analysis_of(spec.replace(stride_on="3x3")), analysis_of(spec.replace(stride_on="1x1"))
+    rows = tuple((x.name, x.macs, y.macs) for x, y in zip(a.layers, b.layers, strict=True) if x.macs != y.macs)
+    return StrideCost(rows, a.totals.macs, b.totals.macs)
+
+
+def classic_weights(width: int) -> tuple[int, int]:
+    """(conv weights of two 3×3 convs at ``width``, of the ``width``-d bottleneck), from the library's blocks."""
+    bottleneck, two_3x3, _ = classic_panel(width)
+    return two_3x3.params, bottleneck.params
+
+
 # -- numbers the papers print, each with where it is printed ----------------------------------------
 
-
-@dataclass(frozen=True)
-class PaperValue:
-    text: str  # as the paper prints it, without units the sentence supplies
-    source: str  # paper and table / figure / section
-    value: float | None = None  # the number, where the tests compare it with the live model
-
-
-PAPER: dict[str, PaperValue] = {
-    # He et al. 2015, Table 1, last row ("FLOPs", which are multiply-adds: §3.3 "3.6 billion FLOPs (multiply-adds)").
-    **{
-        f"paper.table1.{name}.gflops": PaperValue(text, "He et al. 2015, Table 1", float(text))
-        for name, text in [
-            ("resnet18", "1.8"),
-            ("resnet34", "3.6"),
-            ("resnet50", "3.8"),
-            ("resnet101", "7.6"),
-            ("resnet152", "11.3"),
-        ]
-    },
-    # He et al. 2015, Table 6 ("# params").
-    **{
-        f"paper.table6.{name}.params": PaperValue(text, "He et al. 2015, Table 6", float(text[:-1]) * 1e6)
-        for name, text in [
-            ("resnet20", "0.27M"),
-            ("resnet32", "0.46M"),
-            ("resnet44", "0.66M"),
-            ("resnet56", "0.85M"),
-            ("resnet110", "1.7M"),
-            ("resnet1202", "19.4M"),
-        ]
-    },
-    "paper.vgg16.gflops": PaperValue("15.3", "He et al. 2015, §4.1 (VGG-16/19: 15.3/19.6 billion FLOPs)"),
-    "paper.vgg19.gflops": PaperValue("19.6", "He et al. 2015, §3.3 and Fig. 3"),
-    "paper.goyal.small_batch": PaperValue("256", "Goyal et al. 2017, Table 2b"),
-    "paper.goyal.large_batch": PaperValue("8k", "Goyal et al. 2017, Table 2b"),
-}
-
-
 TABLE1 = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
+TABLE6 = ("resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "resnet1202")
+
+#: Placeholders for numbers only a paper can give, each a registered claim (``app.teaching.citations``):
+#: the text as printed, its paper and table, and the value the tests compare with the live model.
+PAPER: dict[str, Claim] = {
+    **{f"paper.table1.{n}.gflops": CLAIM[f"resnet.table1.{n}"] for n in TABLE1},
+    **{f"paper.table6.{n}.params": CLAIM[f"resnet.table6.{n}.params"] for n in TABLE6},
+    "paper.vgg16.gflops": CLAIM["resnet.vgg16.gflops"],
+    "paper.vgg19.gflops": CLAIM["resnet.vgg19.gflops"],
+    "paper.goyal.small_batch": CLAIM["goyal.table2b.small_batch"],
+    "paper.goyal.large_batch": CLAIM["goyal.table2b.large_batch"],
+}
 
 
 def table1_max_gap() -> float:
@@ -205,15 +219,24 @@ def table1_max_gap() -> float:
     )
 
 
-def _registry() -> dict[str, Callable[[], str]]:
+# -- the registry -------------------------------------------------------------------------------------
+
+
+def _registry() -> tuple[dict[str, Callable[[], str]], dict[str, Callable[[], int]]]:
+    """(text placeholders, count placeholders): every name the explainer's text may use."""
     r: dict[str, Callable[[], str]] = {}
+    c: dict[str, Callable[[], int]] = {}
 
     for name in PRESETS:
 
         def add(key: str, fn: Callable[[ResNetSpec], str], name: str = name) -> None:
             r[f"{name}.{key}"] = lambda: fn(_preset(name))
 
-        add("params", lambda s: fmt_int(analysis_of(s).totals.params))
+        def add_count(key: str, fn: Callable[[ResNetSpec], int], name: str = name) -> None:
+            c[f"{name}.{key}"] = lambda: fn(_preset(name))
+
+        add_count("params", lambda s: analysis_of(s).totals.params)
+        add_count("macs", lambda s: analysis_of(s).totals.macs)
         add("params_m", lambda s: fmt_params_m(analysis_of(s).totals.params))
         add("gmacs", lambda s: fmt_giga(analysis_of(s).totals.macs))
         add("mmacs", lambda s: fmt_mega(analysis_of(s).totals.macs))
@@ -221,19 +244,23 @@ def _registry() -> dict[str, Callable[[], str]]:
         add("layers", lambda s: fmt_list(s.layers))
         add("blocks", lambda s: str(sum(s.layers)))
         add("block", lambda s: s.block)
+        add("input", lambda s: str(default_input_size(s)))
         add("rf", lambda s: fmt_int(analysis_of(s).final_field.rf))
         add("out_channels", lambda s: str(s.stage_out_channels(s.num_stages - 1)))
         add("stage_channels", lambda s: fmt_list(stage_channels(s)))
         add("stage_sizes", lambda s: fmt_list(stage_sizes(s)))
+        add("stage1.size", lambda s: str(stage_sizes(s)[0]))
         add("downsample_blocks", lambda s: str(downsample_blocks(analysis_of(s))))
         add("n", lambda s: str(s.layers[0]))
         add("stem_channels", lambda s: str(analysis_of(s).stage("stem").output_shape[1]))
         if PRESETS[name].block == "bottleneck":
+            add_count("macs_v1", lambda s: analysis_of(v1(s)).totals.macs)
             add("gmacs_v1", lambda s: fmt_giga(analysis_of(v1(s)).totals.macs))
             add("params_v1", lambda s: fmt_int(analysis_of(v1(s)).totals.params))
             add("rf_v1", lambda s: fmt_int(analysis_of(v1(s)).final_field.rf))
-        for option in "ABC":
-            add(f"params_{option}", lambda s, o=option: fmt_int(analysis_of(s.replace(shortcut=o)).totals.params))
+        for option in SHORTCUTS:
+            add_count(f"params_{option}", lambda s, o=option: analysis_of(s.replace(shortcut=o)).totals.params)
+            add_count(f"macs_{option}", lambda s, o=option: analysis_of(s.replace(shortcut=o)).totals.macs)
             add(f"gmacs_{option}", lambda s, o=option: fmt_giga(analysis_of(s.replace(shortcut=o)).totals.macs))
             add(f"projections_{option}", lambda s, o=option: str(projections(analysis_of(s.replace(shortcut=o)))))
 
@@ -243,11 +270,11 @@ def _registry() -> dict[str, Callable[[], str]]:
         projections(analysis_of(r34.replace(shortcut="C"))) - projections(analysis_of(r34))
     )
     for i in range(4):
-        r[f"resnet34.stage{i + 1}.conv_macs"] = lambda i=i: fmt_int(stage_conv_macs(r34, i))
-        r[f"resnet34.stage{i + 1}.out_elements"] = lambda i=i: fmt_int(stage_output_elements(r34, i))
+        c[f"resnet34.stage{i + 1}.conv_macs"] = lambda i=i: stage_conv_macs(r34, i)
+        c[f"resnet34.stage{i + 1}.out_elements"] = lambda i=i: stage_output_elements(r34, i)
         r[f"resnet34.stage{i + 1}.size"] = lambda i=i: str(stage_sizes(r34)[i])
         r[f"resnet34.stage{i + 1}.channels"] = lambda i=i: str(stage_channels(r34)[i])
-    r["resnet34.stage2.first_conv_macs"] = lambda: fmt_int(analysis_of(r34).layer("layer2.0.conv1").macs)
+    c["resnet34.stage2.first_conv_macs"] = lambda: analysis_of(r34).layer("layer2.0.conv1").macs
 
     # Fig. 5: the basic block of ResNet-34's stage 1 against the bottleneck of ResNet-50's stage 1.
     def basic64() -> BlockSummary:
@@ -256,48 +283,74 @@ def _registry() -> dict[str, Callable[[], str]]:
     def bottleneck256() -> BlockSummary:
         return block_summary(analysis_of(r50), "layer1.1")
 
-    r["block.basic64.params"] = lambda: fmt_int(basic64().params)
+    c["block.basic64.params"] = lambda: basic64().params
+    c["block.basic64.macs"] = lambda: basic64().macs
     r["block.basic64.mmacs"] = lambda: fmt_mega(basic64().macs)
     r["block.basic64.channels"] = lambda: str(basic64().output_shape[1])
     r["block.basic64.shortcut_params"] = lambda: fmt_int(basic64().shortcut_params)
-    r["block.bottleneck256.params"] = lambda: fmt_int(bottleneck256().params)
+    c["block.bottleneck256.params"] = lambda: bottleneck256().params
+    c["block.bottleneck256.macs"] = lambda: bottleneck256().macs
     r["block.bottleneck256.mmacs"] = lambda: fmt_mega(bottleneck256().macs)
     r["block.bottleneck256.channels"] = lambda: str(bottleneck256().output_shape[1])
     r["block.bottleneck256.width"] = lambda: str(analysis_of(r50).layer("layer1.1.conv2").output_shape[1])
-    r["block.bottleneck256.projection_params"] = lambda: fmt_int(
+    c["block.bottleneck256.projection_params"] = lambda: (
         block_summary(analysis_of(r50.replace(shortcut="C")), "layer1.1").shortcut_params
     )
+    c["block.bottleneck256.conv3_weights"] = lambda: analysis_of(r50).layer("layer1.1.conv3").params
     r["block.map_size"] = lambda: str(basic64().output_shape[2])
     r["expansion.basic"] = lambda: str(EXPANSION["basic"])
     r["expansion.bottleneck"] = lambda: str(EXPANSION["bottleneck"])
+
+    # The same-width comparison the project adds (two 3×3 convs at the bottleneck's width).
+    c["classic.two3x3.weights"] = lambda: classic_weights(bottleneck256().output_shape[1])[0]
+    c["classic.bottleneck.weights"] = lambda: classic_weights(bottleneck256().output_shape[1])[1]
 
     # VGG's argument (three 3×3 convs against one 7×7), on the project's own conv3x3.
     r["vgg.channels"] = lambda: str(VGG_CHANNELS)
     r["rf.stack3x3"] = lambda: str(stack_of_3x3(VGG_CHANNELS, 3)[0])
     r["rf.stack2x3x3"] = lambda: str(stack_of_3x3(VGG_CHANNELS, 2)[0])
     r["rf.one7x7"] = lambda: str(single_kernel(VGG_CHANNELS, 7)[0])
-    r["params.stack3x3"] = lambda: fmt_int(stack_of_3x3(VGG_CHANNELS, 3)[1])
-    r["params.one7x7"] = lambda: fmt_int(single_kernel(VGG_CHANNELS, 7)[1])
+    c["params.stack3x3"] = lambda: stack_of_3x3(VGG_CHANNELS, 3)[1]
+    c["params.one7x7"] = lambda: single_kernel(VGG_CHANNELS, 7)[1]
     r["params.stack3x3_per_c2"] = lambda: str(stack_of_3x3(VGG_CHANNELS, 3)[1] // VGG_CHANNELS**2)
     r["params.one7x7_per_c2"] = lambda: str(single_kernel(VGG_CHANNELS, 7)[1] // VGG_CHANNELS**2)
     r["params.one7x7_more_pct"] = lambda: (
         f"{round(100 * (single_kernel(VGG_CHANNELS, 7)[1] / stack_of_3x3(VGG_CHANNELS, 3)[1] - 1))}%"
     )
 
-    # Stride placement in ResNet-50's first strided block.
+    # Stride placement in ResNet-50's first strided block, and what v1.5 adds over the whole net.
     for variant, spec_of in (("v15", lambda: r50), ("v1", lambda: v1(r50))):
+        c[f"resnet50.layer2_0.macs_{variant}"] = lambda f=spec_of: block_summary(analysis_of(f()), "layer2.0").macs
         r[f"resnet50.layer2_0.mmacs_{variant}"] = lambda f=spec_of: fmt_mega(
             block_summary(analysis_of(f()), "layer2.0").macs
         )
         for conv in ("conv1", "conv2", "conv3"):
-            r[f"resnet50.layer2_0.{conv}.mmacs_{variant}"] = lambda f=spec_of, c=conv: fmt_mega(
-                analysis_of(f()).layer(f"layer2.0.{c}").macs
+            r[f"resnet50.layer2_0.{conv}.mmacs_{variant}"] = lambda f=spec_of, cv=conv: fmt_mega(
+                analysis_of(f()).layer(f"layer2.0.{cv}").macs
             )
+            r[f"resnet50.layer2_0.{conv}.size_{variant}"] = lambda f=spec_of, cv=conv: str(
+                analysis_of(f()).layer(f"layer2.0.{cv}").output_shape[2]
+            )
+    c["stride.resnet50.conv1_v15"] = lambda: stride_cost(r50).rows[0][1]
+    c["stride.resnet50.conv1_v1"] = lambda: stride_cost(r50).rows[0][2]
+    c["stride.resnet50.extra_per_block"] = lambda: stride_cost(r50).rows[0][1] - stride_cost(r50).rows[0][2]
+    c["stride.resnet50.extra"] = lambda: stride_cost(r50).extra
+    c["stride.resnet50.total_difference"] = lambda: stride_cost(r50).total_difference
+    r["stride.resnet50.convs"] = lambda: str(len(stride_cost(r50).rows))
+    r["stride.resnet50.rows"] = lambda: "\n".join(
+        f"| `{name}` | {fmt_int(a)} | {fmt_int(b)} | {fmt_int(a - b)} |" for name, a, b in stride_cost(r50).rows
+    )
 
     # Zero-init of the last BN.
     r["zeroinit.resnet20.max_abs_diff"] = lambda: f"{zero_init_identity_error(PRESETS['resnet20'], 'layer1.1'):g}"
     r["zeroinit.resnet50.zeroed_bns"] = lambda: fmt_int(zeroed_norms(r50)[0])
-    r["zeroinit.resnet50.zeroed_gammas"] = lambda: fmt_int(zeroed_norms(r50)[1])
+    c["zeroinit.resnet50.zeroed_gammas"] = lambda: zeroed_norms(r50)[1]
+
+    # Goyal et al.'s Table 2b: what γ = 0 gained, from the registered errors (mean of 5 runs).
+    for size in ("small", "large"):
+        r[f"goyal.gain_{size}"] = lambda sz=size: (
+            f"{CLAIM[f'goyal.table2b.{sz}_gamma1'].value - CLAIM[f'goyal.table2b.{sz}_gamma0'].value:.2f}"
+        )
 
     # The CIFAR family (§4.2): n = 3, 5, 7, 9 are the nets of Fig. 6 left/middle.
     cifar = [n for n, s in PRESETS.items() if s.stem == "cifar"]
@@ -310,19 +363,39 @@ def _registry() -> dict[str, Callable[[], str]]:
 
     r["table1.max_gap"] = lambda: f"{math.ceil(100 * table1_max_gap()) / 100:.2f}"
 
-    for key, value in PAPER.items():
-        r[key] = lambda v=value: v.text
-    return r
+    for key, claim in PAPER.items():
+        r[key] = lambda cl=claim: cl.text
+    clash = set(r) & set(c)
+    if clash:
+        raise RuntimeError(f"placeholders registered twice: {sorted(clash)}")
+    return r, c
 
 
-PLACEHOLDERS: dict[str, Callable[[], str]] = _registry()
+TEXTS, COUNTS = _registry()
+#: Every placeholder name, texts and counts alike.
+PLACEHOLDERS: dict[str, Callable[[], object]] = {**TEXTS, **COUNTS}
 
 
 @cache
-def value(name: str) -> str:
-    """The text of one placeholder, computed once per process (the model does not change under us)."""
+def count_value(name: str) -> int:
+    """The integer behind a count placeholder, computed once per process."""
     try:
-        fn = PLACEHOLDERS[name]
+        return COUNTS[name]()
+    except KeyError:
+        raise PlaceholderError(f"{{{{{name}}}}} is not a count placeholder") from None
+
+
+@cache
+def value(name: str, human: bool = False) -> str:
+    """The text of one placeholder, computed once per process (the model does not change under us).
+
+    A count is exact (25,557,032) unless ``human``, then as people read it (25.6 M).
+    """
+    if name in COUNTS:
+        n = count_value(name)
+        return count(n) if human else fmt_int(n)
+    try:
+        fn = TEXTS[name]
     except KeyError:
         raise PlaceholderError(f"unknown placeholder {{{{{name}}}}}") from None
     return fn()
@@ -332,41 +405,22 @@ def placeholders_in(text: str) -> list[str]:
     return PLACEHOLDER.findall(text)
 
 
-def fill(text: str) -> str:
-    """``text`` with every ``{{name}}`` replaced by its live value; an unknown or unfilled one raises."""
+def _shown(name: str, human: bool) -> str:
+    if human and name in COUNTS:
+        # On a slide: the human number, the exact one in the hover title.
+        return f'<span class="ex-num" title="{html.escape(value(name))}">{value(name, human=True)}</span>'
+    return value(name)
+
+
+def fill(text: str, human: bool = False) -> str:
+    """``text`` with every ``{{name}}`` replaced by its live value; an unknown or unfilled one raises.
+
+    ``human`` writes counts for a slide: '25.6 M' inside a span whose title is the exact value.
+    """
     for name in placeholders_in(text):
         if name not in PLACEHOLDERS:
             raise PlaceholderError(f"unknown placeholder {{{{{name}}}}}")
-    out = PLACEHOLDER.sub(lambda m: value(m.group(1)), text)
+    out = PLACEHOLDER.sub(lambda m: _shown(m.group(1), human), text)
     if "{{" in out or "}}" in out:
         raise PlaceholderError(f"a placeholder was left unfilled: {out[max(out.find('{{'), 0) :][:60]!r}")
     return out
-
-
-# Numbers allowed in the prose outside placeholders: citations, kernel sizes, years, versions,
-# percentages the papers print (error rates), ± spreads, and single digits (γ = 0, "two layers").
-_ALLOWED_NUMBER = re.compile(
-    r"arXiv:\d{4}\.\d{4,5}"
-    r"|(?:Tables?|Figs?\.|Figures?|Eqns?\.|Eq\.|§|Sec\.)\s*\(?\d+(?:\.\d+)?[a-z]?(?:\([a-z]\))?"
-    r"(?:\s*(?:–|-|,|and)\s*\d+(?:\.\d+)?[a-z]?)*\)?"
-    r"|\[\d+\]"
-    r"|(?:ResNet|ResNeXt|plain|VGG|CIFAR|PReLU-net)-\d+[A-Za-z]?(?:/\d+)*(?:\s[ABC]\b)?"
-    r"|\d+×\d+"
-    r"|\b(?:19|20)\d\d[a-z]?\b"
-    r"|\b10-crop\b|\b6n\s?\+\s?2\b"
-    r"|\b[vV]1(?:\.5)?"
-    r"|\d+(?:\.\d+)?\s?%"
-    r"|±\s?\d+(?:\.\d+)?"
-    r"|\b\d\b(?!\.\d)"
-)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-
-
-def bare_numbers(text: str) -> list[str]:
-    """Numbers typed into the prose that are neither placeholders nor in an allowed form (see above)."""
-    stripped = PLACEHOLDER.sub(" ", text)
-    stripped = re.sub(r"`[^`]*`", " ", stripped)  # code spans: identifiers such as layer2.0.conv1
-    stripped = re.sub(r"\$[^$]*\$", " ", stripped)  # maths: x_{l+1}
-    stripped = re.sub(r"\]\([^)]*\)", "]", stripped)  # link targets
-    stripped = _ALLOWED_NUMBER.sub(" ", stripped)
-    return _NUMBER.findall(stripped)

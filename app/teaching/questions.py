@@ -53,14 +53,14 @@ QUESTIONS: tuple[Question, ...] = (
         "(all blocks, BatchNorm included)?",
         lambda s: sum(b.shortcut_params for b in analysis_of(s).blocks),
         fields=lambda s: {"option": s.shortcut},
-        why="Each projection holds a 1×1 conv (in × out weights) and a BN (2 × out).",
+        why="Each projection holds a 1×1 conv (`in × out` weights) and a BN (γ and β per output channel).",
     ),
     Question(
         "shortcuts",
         "stage2_shortcut",
         "How many parameters does the shortcut of the first block of stage 2 of {name} hold?",
         lambda s: _first_block_of_stage2(s).shortcut_params,
-        why="Zero for option A; in × out + 2 × out for a projection (B, C).",
+        why="Zero for option A; `in × out + 2 × out` for a projection (B, C).",
     ),
     Question(
         "vgg_rules",
@@ -68,7 +68,7 @@ QUESTIONS: tuple[Question, ...] = (
         "How many multiply-adds does the first 3×3 conv of the last block of stage 1 of {name} perform, "
         "for one image at its default input size?",
         lambda s: analysis_of(s).layer(f"layer1.{s.layers[0] - 1}.conv{2 if s.block == 'bottleneck' else 1}").macs,
-        why="H × W × C_in × C_out × 9 / groups for the output map H × W.",
+        why="`H × W × C_in × C_out × 9 / groups` for the output map `H × W`.",
     ),
     Question(
         "blocks",
@@ -82,7 +82,7 @@ QUESTIONS: tuple[Question, ...] = (
         "downsample_paths",
         "How many blocks of {name} have a downsample module on their shortcut?",
         lambda s: downsample_blocks(analysis_of(s)),
-        why="B: where stride ≠ 1 or channels change; C: every block; A: the zero-pad module where the shape changes.",
+        why="B: where `stride != 1` or channels change; C: every block; A: the zero-pad module where the shape changes.",
     ),
     Question(
         "stride",

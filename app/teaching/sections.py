@@ -4,19 +4,23 @@ One file per section::
 
     # Title of the section
     reading text, Markdown, with placeholders such as {{resnet50.params}} …
+    ## A term {#anchor}        (optional: a heading others can link to, ?section=slug#anchor)
     === Title of lecture step one
-    @diagram residual          (optional: the block diagram drawn beside the step)
+    @diagram residual          (optional: block figures drawn beside the step, side by side)
+    @chart table2              (optional: the chart drawn beside it, app.teaching.slides)
     - one idea, a few short lines
     === Title of lecture step two
     …
 
 Everything before the first ``===`` line is the reading text; each ``===`` starts one lecture step.
-The text is returned raw, placeholders and all: ``app.teaching.numbers.fill`` fills them. This is
-the one module of ``app.teaching`` that reads ``assets/``. No Streamlit here.
+A section without ``===`` lines is for reading only (the glossary). The text is returned raw,
+placeholders and all: ``app.teaching.numbers.fill`` fills them. This is the one module of
+``app.teaching`` that reads ``assets/``. No Streamlit here.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -24,16 +28,20 @@ from pathlib import Path
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "explainer"
 STEP_MARK = "=== "
 DIAGRAM_MARK = "@diagram "
+CHART_MARK = "@chart "
+ANCHORED_HEADING = re.compile(r"^## (?P<title>.+?) \{#(?P<anchor>[a-z0-9-]+)\}\s*$", re.M)
 
 
 @dataclass(frozen=True)
 class LectureStep:
-    """One lecture screen: a title, a few lines, optionally a diagram key (``app.teaching.figures.DIAGRAMS``)."""
+    """One lecture screen: a title, a few lines, block figures (``app.teaching.figures.DIAGRAMS`` keys)
+    and a chart (``app.teaching.slides.CHARTS`` key) to draw beside them."""
 
     section: str
     title: str
     body: str
-    diagram: str | None = None
+    diagrams: tuple[str, ...] = ()
+    chart: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,21 @@ class Section:
     steps: tuple[LectureStep, ...]
     path: Path = field(compare=False)
 
+    def anchors(self) -> dict[str, str]:
+        """``{anchor: heading}`` of the headings others may link to (``## Term {#anchor}``)."""
+        return {m["anchor"]: m["title"] for m in ANCHORED_HEADING.finditer(self.body)}
+
+    def parts(self) -> list[tuple[str, str]]:
+        """The reading text cut at its anchored headings: ``("", text)`` and ``(anchor, heading)`` parts."""
+        out: list[tuple[str, str]] = []
+        at = 0
+        for m in ANCHORED_HEADING.finditer(self.body):
+            out.append(("", self.body[at : m.start()].strip()))
+            out.append((m["anchor"], m["title"]))
+            at = m.end()
+        out.append(("", self.body[at:].strip()))
+        return [(anchor, text) for anchor, text in out if text]
+
 
 def parse_section(path: Path) -> Section:
     number_text, _, slug = path.stem.partition("_")
@@ -53,25 +76,28 @@ def parse_section(path: Path) -> Section:
         raise ValueError(f"{path.name}: the first line must be the title, '# Title'")
     title = lines[0][2:].strip()
     body: list[str] = []
-    steps: list[tuple[str, list[str], str | None]] = []
+    steps: list[dict] = []
     for line in lines[1:]:
         if line.startswith(STEP_MARK):
-            steps.append((line[len(STEP_MARK) :].strip(), [], None))
+            steps.append({"title": line[len(STEP_MARK) :].strip(), "lines": [], "diagrams": (), "chart": None})
         elif steps and line.startswith(DIAGRAM_MARK):
-            t, b, _ = steps[-1]
-            steps[-1] = (t, b, line[len(DIAGRAM_MARK) :].strip())
+            steps[-1]["diagrams"] = tuple(line[len(DIAGRAM_MARK) :].split())
+        elif steps and line.startswith(CHART_MARK):
+            steps[-1]["chart"] = line[len(CHART_MARK) :].strip()
         elif steps:
-            steps[-1][1].append(line)
+            steps[-1]["lines"].append(line)
         else:
             body.append(line)
-    if not steps:
-        raise ValueError(f"{path.name}: no lecture steps ('=== Title' lines)")
+    if not "".join(body).strip():
+        raise ValueError(f"{path.name}: no reading text before the first lecture step")
     return Section(
         slug=slug,
         number=int(number_text),
         title=title,
         body="\n".join(body).strip(),
-        steps=tuple(LectureStep(slug, t, "\n".join(b).strip(), d) for t, b, d in steps),
+        steps=tuple(
+            LectureStep(slug, s["title"], "\n".join(s["lines"]).strip(), s["diagrams"], s["chart"]) for s in steps
+        ),
         path=path,
     )
 
@@ -95,8 +121,16 @@ def steps() -> tuple[LectureStep, ...]:
 
 
 def first_step_of(slug: str) -> int:
-    """The 1-based lecture step where section ``slug`` starts."""
+    """The 1-based lecture step where section ``slug`` starts (KeyError for a reading-only section)."""
     for i, step in enumerate(steps(), start=1):
         if step.section == slug:
             return i
     raise KeyError(slug)
+
+
+GLOSSARY = "glossary"
+
+
+def glossary_terms() -> dict[str, str]:
+    """``{anchor: term}`` of the glossary: what ``?section=glossary#anchor`` links may point at."""
+    return section(GLOSSARY).anchors()

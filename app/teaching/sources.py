@@ -97,7 +97,7 @@ SOURCES: dict[str, Source] = {
         "Bottleneck (resnet_core/model.py)",
         lambda: model_module.Bottleneck,
         (
-            Annotation("expansion = 4", "output channels = planes × 4", "bottleneck", "add"),
+            Annotation("expansion = 4", "output channels = planes × `expansion`", "bottleneck", "add"),
             Annotation("conv1x1(in_channels, width, s1),", "1×1 conv: reduce the channels", "bottleneck", "conv1"),
             Annotation(
                 "conv3x3(width, width, s3, groups=spec.groups),",
@@ -140,7 +140,7 @@ SOURCES: dict[str, Source] = {
         (
             Annotation(
                 'nn.init.zeros_(self._part("bn", self.num_convs).weight)',
-                "γ of the branch's last BN = 0: the branch outputs zero",
+                "γ of the branch's last BN starts at zero: the branch outputs zero",
                 "residual",
                 "bn2",
             ),
@@ -164,7 +164,7 @@ SOURCES: dict[str, Source] = {
             ),
             Annotation(
                 "stride = spec.stage_stride(i) if b == 0 else 1",
-                "only a stage's first block subsamples (stride 2 from stage 2 on)",
+                "only a stage's first block subsamples (from `layer2` on)",
                 "stages",
                 "layer2",
             ),

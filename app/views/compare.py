@@ -207,8 +207,10 @@ def panel_controls() -> tuple[int, int]:
 def classic_panel_section() -> None:
     st.subheader("The classic panel: a bottleneck block against two 3×3 convs")
     st.caption(
-        "He et al. 2015, Fig. 5: the blocks are built from the library's own Bottleneck and BasicBlock "
-        "modules (stride 1, identity shortcut); each count is read from conv.weight.numel()."
+        "He et al. 2015, Fig. 5 shows a 64-d basic block (left) beside a 256-d bottleneck (right) of similar "
+        "time complexity (§4.1); the pair of 3×3 convs at the bottleneck's own width is this project's "
+        "comparison, not the paper's. The blocks are the library's own Bottleneck and BasicBlock modules (no "
+        "stride, identity shortcut); each count is read from conv.weight.numel()."
     )
     width, map_size = panel_controls()
     try:

@@ -2,54 +2,86 @@
 
 Two modes, both in the URL:
 
-* reading (``/explainer?section=shortcuts``): one section at a time, the annotated source of the
-  project's own block code beside the text, a small block diagram whose highlighted node is the
-  one the selected source line builds, and check-yourself questions on a spec the learner edits
-  (the sidebar editor, prefix ``ex_q_``);
-* lecture (``/explainer?mode=lecture&step=7``): one idea per screen in large type for a
-  1920×1080 projector, previous / next buttons that rewrite ``step``, a link to every step.
+* reading (``/explainer?section=shortcuts``): one section at a time; below its text, the annotated
+  source of the project's own block code with, side by side, the line picker and code on the left
+  and the block diagram on the right, whose highlighted node is the one the picked line builds;
+  then check-yourself questions on a spec the learner edits (the sidebar editor, prefix ``ex_q_``).
+  The glossary (``?section=glossary#relu``) is a section too; the tooltips link to its terms.
+* lecture (``/explainer?mode=lecture&step=7``): one idea per screen, its type and figures sized by
+  the viewport so that a step fits 1024×768, 1280×720 and 1920×1080 with the buttons on screen; a
+  chart wherever a step compares numbers; numbers for people (25.6 M, the exact value on hover).
+  A keyboard or a presenter's clicker drives it: → PageDown Space next, ← PageUp previous, Home
+  and End the first and last step — Streamlit's own button shortcuts (``st.button(shortcut=…)``,
+  ignored while typing in a field), so no script of ours runs in the page.
 
 The text is ``assets/explainer/*.md``; ``app.teaching`` parses it, fills its placeholders from the
-model, draws the block figures and holds the annotated source and the questions. Widget keys start
-with ``ex_``.
+model, holds the charts' data (``slides``), the block figures, the annotated source and the
+questions. Widget keys start with ``ex_``.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from app.charts import slide_chart
+from app.components.viewport import viewport
 from app.teaching.figures import DIAGRAMS, block_dot
 from app.teaching.numbers import fill
 from app.teaching.questions import check_answer, questions_for
-from app.teaching.sections import first_step_of, section, sections, steps
+from app.teaching.sections import LectureStep, Section, first_step_of, section, sections, steps
+from app.teaching.slides import CHARTS
 from app.teaching.sources import SOURCES, annotated_lines, marked_code
 from app.widgets import parse_choice, remember, show_error, spec_editor, url_param, write_url
 from resnet_core.spec import describe
 
 MODE_KEY, SECTION_KEY, STEP_KEY = "mode", "section", "step"
 
-LECTURE_CSS = """
+#: The lecture's keys: (button key, shortcut) for each way to move; the first of each group is the
+#: visible button, the others are hidden buttons that only carry their shortcut (a clicker sends
+#: PageDown/PageUp, a keyboard arrows, Space, Home and End).
+NEXT_KEYS = (("ex_next", "Right"), ("ex_next_pagedown", "PageDown"), ("ex_next_space", "Space"))
+PREV_KEYS = (("ex_prev", "Left"), ("ex_prev_pageup", "PageUp"))
+FIRST_KEY, LAST_KEY = ("ex_first", "Home"), ("ex_last", "End")
+HIDDEN_KEYS = (*(key for key, _ in NEXT_KEYS[1:] + PREV_KEYS[1:]), "ex_viewport_box")
+#: The window assumed until the browser has reported its size (a projector's 1280×720).
+DEFAULT_VIEWPORT = (1280, 720)
+
+# Sizes in viewport units: every step fits from 1024×768 to 1920×1080 with the buttons on screen.
+# Type follows the smaller of the height and the width (a 4:3 projector is narrower for its height).
+LECTURE_CSS = (
+    """
 <style>
 header[data-testid="stHeader"], [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stToolbar"], [data-testid="stDecoration"] { display: none !important; }
 [data-testid="stMainBlockContainer"], .block-container {
-  padding-top: 2.2rem !important; padding-bottom: 0.5rem !important; max-width: 1800px !important;
+  padding: 2.2vh 3vw 0.5vh 3vw !important; max-width: 100% !important;
 }
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 1.2vh; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li {
-  font-size: 2.6rem !important; line-height: 1.4 !important;
+  font-size: min(3.3vh, 2.3vw) !important; line-height: 1.35 !important;
 }
-[data-testid="stMarkdownContainer"] li { margin-bottom: 0.9rem; }
-[data-testid="stMarkdownContainer"] h1 { font-size: 4rem !important; padding-bottom: 1.2rem; }
-.ex-foot p { font-size: 1.35rem !important; color: #444; }
-.stButton button p { font-size: 1.6rem !important; }
-.stButton button { min-height: 3.4rem; }
-[data-testid="stGraphVizChart"] svg { max-height: 680px; }
-</style>
+[data-testid="stMarkdownContainer"] li { margin-bottom: 0.9vh; }
+[data-testid="stMarkdownContainer"] h1 {
+  font-size: min(5.4vh, 3.8vw) !important; padding: 0 0 1vh 0 !important; line-height: 1.15 !important;
+}
+.katex { font-size: 1.05em !important; }
+.ex-num { border-bottom: 0.08em dotted currentColor; cursor: help; }
+.st-key-ex_slide_visual [data-testid="stGraphVizChart"] svg { max-height: 60vh; max-width: 100%; height: auto; }
+.st-key-ex_slide_visual [data-testid="stHorizontalBlock"] [data-testid="stGraphVizChart"] svg { max-height: 44vh; }
+.st-key-ex_slide_visual [data-testid="stCaptionContainer"] p { font-size: min(2.2vh, 1.6vw) !important; }
+.st-key-ex_foot p, .st-key-ex_foot a { font-size: min(2vh, 1.5vw) !important; }
+.st-key-ex_foot .stButton button { min-height: 5.2vh; padding: 0.4vh 1.2vw; }
+.st-key-ex_foot .stButton button p { font-size: min(2.4vh, 1.8vw) !important; }
 """
+    + "".join(f".st-key-{key} {{ display: none !important; }}\n" for key in HIDDEN_KEYS)
+    + "</style>"
+)
 
 READING_CSS = """
 <style>
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.08rem; }
+.st-key-ex_source [data-testid="stGraphVizChart"] { position: sticky; top: 3.5rem; }
+.st-key-ex_source [data-testid="stGraphVizChart"] svg { max-height: 78vh; max-width: 100%; height: auto; }
 </style>
 """
 
@@ -97,51 +129,105 @@ def block_figure(key: str, *, highlight: str | None = None, compact: bool = Fals
 # -- lecture mode ---------------------------------------------------------------------------------
 
 
+def chart_size(window: tuple[int, int], diagrams: int) -> tuple[int, int]:
+    """(height, font size) in px of a slide's chart for a browser window of ``window`` (width, height):
+    about half the window's height (less beside block figures), type about a fortieth of it."""
+    width, height = window
+    share = 0.56 if not diagrams else 0.3
+    font = round(min(max(min(height * 0.026, width * 0.016), 13), 30))
+    return round(height * share), font
+
+
+def step_visual(step: LectureStep, window: tuple[int, int]) -> None:
+    """The step's block figures, side by side, and its chart: what the audience looks at."""
+    if step.diagrams:
+        for key, col in zip(step.diagrams, st.columns(len(step.diagrams), gap="medium"), strict=True):
+            with col:
+                block_figure(key, compact=True)
+                st.caption(DIAGRAMS[key].title)
+    if step.chart:
+        chart = CHARTS[step.chart]()
+        height, font = chart_size(window, len(step.diagrams))
+        st.plotly_chart(slide_chart(chart, height, font), key=f"ex_chart_{step.chart}", width="stretch")
+        st.caption(f"{chart.title} · {chart.source}")
+
+
+def nav_button(label: str, icon: str, key: str, shortcut: str, target: int, disabled: bool, help_text: str) -> None:
+    st.button(
+        label,
+        icon=icon,
+        icon_position="right" if "next" in key or "last" in key else "left",
+        key=key,
+        shortcut=shortcut,
+        disabled=disabled,
+        on_click=go_to_step,
+        args=(target,),
+        help=help_text or None,
+        wrap=False,
+    )
+
+
 def lecture() -> None:
     st.markdown(LECTURE_CSS, unsafe_allow_html=True)
+    with st.container(key="ex_viewport_box"):
+        window = viewport("ex_viewport") or DEFAULT_VIEWPORT
+        # The size this run laid the slide out for: a test waits for it to match its window.
+        st.markdown(f'<span class="ex-window" data-size="{window[0]}x{window[1]}"></span>', unsafe_allow_html=True)
     all_steps = steps()
     total = len(all_steps)
     n, notice = requested_step(total)
     step = all_steps[n - 1]
     its_section = section(step.section)
     try:
-        title, body = fill(step.title), fill(step.body)
+        title, body = fill(step.title, human=True), fill(step.body, human=True)
     except (KeyError, ValueError) as e:
         show_error(e)
         return
 
-    st.markdown(f"# {title}")
-    if step.diagram:
-        text_col, diagram_col = st.columns([3, 2], gap="large")
+    st.markdown(f"# {title}", unsafe_allow_html=True)
+    if len(step.diagrams) > 1:  # figures side by side need the width: the few lines go above them
+        st.markdown(body, unsafe_allow_html=True)
+        with st.container(key="ex_slide_visual"):
+            step_visual(step, window)
+    elif step.diagrams or step.chart:
+        text_col, visual_col = st.columns([4, 5], gap="large")
         with text_col:
-            st.markdown(body)
-        with diagram_col:
-            block_figure(step.diagram, compact=True)
+            st.markdown(body, unsafe_allow_html=True)
+        with visual_col, st.container(key="ex_slide_visual"):
+            step_visual(step, window)
     else:
-        st.markdown(body)
+        st.markdown(body, unsafe_allow_html=True)
 
-    st.divider()
-    prev_col, where_col, next_col, exit_col = st.columns([1, 4, 1, 1], vertical_alignment="center")
-    with prev_col:
-        st.button("◀ Previous", key="ex_prev", disabled=n <= 1, on_click=go_to_step, args=(n - 1,))
-    with where_col:
+    with st.container(key="ex_foot", horizontal=True, vertical_alignment="center", gap="small"):
+        nav_button("First", ":material/first_page:", *FIRST_KEY, 1, n <= 1, "First step (Home)")
+        for i, (key, shortcut) in enumerate(PREV_KEYS):
+            help_text = "Previous step (← or PageUp)" if i == 0 else ""
+            nav_button("Previous", ":material/chevron_left:", key, shortcut, n - 1, n <= 1, help_text)
+        for i, (key, shortcut) in enumerate(NEXT_KEYS):
+            help_text = "Next step (→, PageDown or Space)" if i == 0 else ""
+            nav_button("Next", ":material/chevron_right:", key, shortcut, n + 1, n >= total, help_text)
+        nav_button("Last", ":material/last_page:", *LAST_KEY, total, n >= total, "Last step (End)")
         st.markdown(
-            f'<div class="ex-foot">\n\nStep {n} of {total} · {its_section.title} · '
-            f"link to this step: [?mode=lecture&step={n}](?mode=lecture&step={n})\n\n</div>",
-            unsafe_allow_html=True,
+            f"Step {n} of {total} · [link to this step](?mode=lecture&step={n})",
+            help=f"Section {its_section.number}: {its_section.title}",
         )
-        if notice:
-            st.caption(notice)
-    with next_col:
-        st.button("Next ▶", key="ex_next", disabled=n >= total, on_click=go_to_step, args=(n + 1,))
-    with exit_col:
-        st.button("Reading mode", key="ex_exit", on_click=go_to_reading, args=(step.section,))
+        st.button(
+            "Read",
+            icon=":material/menu_book:",
+            key="ex_exit",
+            on_click=go_to_reading,
+            args=(step.section,),
+            help="Reading mode: this section's full text, its code and questions",
+        )
+    if notice:
+        st.caption(notice)
 
 
 # -- reading mode -----------------------------------------------------------------------------------
 
 
 def annotated_source(slug: str) -> None:
+    """The picker and the code on the left, the diagram of the picked line on the right: one screen."""
     source = SOURCES[slug]
     try:
         lines = annotated_lines(source)
@@ -149,17 +235,21 @@ def annotated_source(slug: str) -> None:
         show_error(e)
         return
     labels = [f"◀ {i}: {ann.note}" for i, (_, ann) in enumerate(lines, start=1)]
-    st.markdown(f"**Source:** `{source.title}`")
-    choice = st.radio(
-        "Annotated lines — pick one to light up what it builds in the diagram",
-        range(len(labels)),
-        format_func=lambda i: labels[i],
-        key=f"ex_ann_{slug}",
-    )
-    ann = lines[choice][1]
-    st.code(marked_code(source, selected=choice + 1), language="python")
-    st.caption(f"◀◀ {choice + 1} builds the highlighted node **{ann.node}** of: {DIAGRAMS[ann.diagram].title}")
-    block_figure(ann.diagram, highlight=ann.node)
+    st.subheader("The code, line by line")
+    with st.container(key="ex_source"):
+        code_col, figure_col = st.columns([11, 9], gap="large")
+        with code_col:
+            choice = st.radio(
+                f"`{source.title}` — pick a line to light up what it builds",
+                range(len(labels)),
+                format_func=lambda i: labels[i],
+                key=f"ex_ann_{slug}",
+            )
+            st.code(marked_code(source, selected=choice + 1), language="python", wrap_lines=True)
+        ann = lines[choice][1]
+        with figure_col:
+            st.caption(f"◀◀ {choice + 1} builds the highlighted node **{ann.node}** of: {DIAGRAMS[ann.diagram].title}")
+            block_figure(ann.diagram, highlight=ann.node)
 
 
 def check_yourself(slug: str, spec, name: str) -> None:
@@ -191,6 +281,15 @@ def check_yourself(slug: str, spec, name: str) -> None:
                     st.error(f"Not quite: the model says {right:,}. {q.why}")
 
 
+def reading_text(shown: Section) -> None:
+    """The section's reading text; a heading with an anchor (a glossary term) as a linkable subheader."""
+    for anchor, text in shown.parts():
+        if anchor:
+            st.subheader(text, anchor=anchor)
+        else:
+            st.markdown(fill(text))
+
+
 def reading() -> None:
     st.markdown(READING_CSS, unsafe_allow_html=True)
     all_sections = sections()
@@ -207,37 +306,52 @@ def reading() -> None:
         choice = spec_editor("ex_q_", sidebar=False, default_arch="resnet50", title="Spec for the questions")
 
     shown = section(slug)
-    head_col, button_col = st.columns([5, 1], vertical_alignment="bottom")
+    head_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
     with head_col:
         st.title(f"{shown.number}. {shown.title}")
     with button_col:
-        st.button("Present (lecture mode)", key="ex_present", on_click=go_to_lecture, args=(slug,))
+        if shown.steps:
+            st.button(
+                "Present ▶",
+                key="ex_present",
+                on_click=go_to_lecture,
+                args=(slug,),
+                help="Lecture mode from this section's first step: one idea per screen; → and ← move.",
+                width="stretch",
+            )
     try:
-        body = fill(shown.body)
+        reading_text(shown)
     except (KeyError, ValueError) as e:
         show_error(e)
         return
 
     if slug in SOURCES:
-        text_col, code_col = st.columns([1, 1], gap="large")
-        with text_col:
-            st.markdown(body)
-        with code_col:
-            annotated_source(slug)
-    else:
-        st.markdown(body)
+        annotated_source(slug)
 
     check_yourself(slug, choice.spec, choice.title)
 
     st.divider()
     i = slugs.index(slug)
-    prev_col, _, next_col = st.columns([1, 2, 1])
+    prev_col, next_col = st.columns(2)
     with prev_col:
         if i > 0:
-            st.button(f"◀ {titles[slugs[i - 1]]}", key="ex_prev_section", on_click=go_to_reading, args=(slugs[i - 1],))
+            st.button(
+                f"◀ {titles[slugs[i - 1]]}",
+                key="ex_prev_section",
+                on_click=go_to_reading,
+                args=(slugs[i - 1],),
+                wrap=True,
+            )
     with next_col:
         if i < len(slugs) - 1:
-            st.button(f"{titles[slugs[i + 1]]} ▶", key="ex_next_section", on_click=go_to_reading, args=(slugs[i + 1],))
+            st.button(
+                f"{titles[slugs[i + 1]]} ▶",
+                key="ex_next_section",
+                on_click=go_to_reading,
+                args=(slugs[i + 1],),
+                wrap=True,
+                width="stretch",
+            )
     st.caption(
         "Numbers in the text are computed from the live model when the page is drawn; error rates are the "
         "papers', with their tables. " + describe(choice.spec, base=choice.arch) + " is the spec of the questions."

@@ -77,7 +77,8 @@ def weights_section(spec: ResNetSpec, arch: str, crop: int) -> tuple[str, dict |
     resize = round(crop * 256 / 224)
     if source == RANDOM:
         st.warning(
-            "Random initialisation (He et al. 2015): the numbers below are real, but the predictions are "
+            "Random initialisation (Delving Deep into Rectifiers, arXiv:1502.01852): the numbers below are "
+            "real, but the predictions are "
             "noise — choose published weights or upload a file to see what a trained network sees.",
             icon=":material/casino:",
         )
