@@ -301,7 +301,10 @@ def slide_chart(chart: SlideChart, height: int = 420, font_size: int = 20) -> go
     measures it), so the type keeps its size relative to the slide.
     """
     panels = chart.panels
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[p.title for p in panels], horizontal_spacing=0.14)
+    across = any(p.horizontal for p in panels)  # category names down the side of each panel need room
+    fig = make_subplots(
+        rows=1, cols=len(panels), subplot_titles=[p.title for p in panels], horizontal_spacing=0.24 if across else 0.14
+    )
     legend = False
     for col, panel in enumerate(panels, start=1):
         value_axis = fig.update_xaxes if panel.horizontal else fig.update_yaxes
@@ -340,7 +343,7 @@ def slide_chart(chart: SlideChart, height: int = 420, font_size: int = 20) -> go
                     mode="lines+markers+text" if panel.kind == "lines" else "markers+text",
                     marker={"size": font_size * 0.8, "color": color},
                     line={"width": 4, "color": color},
-                    textposition="bottom center" if i else "top center",
+                    textposition=series.text_position or ("bottom center" if i else "top center"),
                     row=1,
                     col=col,
                 )
@@ -349,7 +352,7 @@ def slide_chart(chart: SlideChart, height: int = 420, font_size: int = 20) -> go
             top = math.log10(max(values)) + (0.6 if panel.horizontal else 0.3)
             value_axis(type="log", dtick=1, range=[math.floor(math.log10(min(values))), top], row=1, col=col)
         elif panel.kind == "bars":
-            value_axis(range=[0, max(values) * (1.45 if panel.horizontal else 1.25)], row=1, col=col)
+            value_axis(range=[0, max(values) * (1.6 if panel.horizontal else 1.25)], row=1, col=col)
         else:
             spread = max(values) - min(values) or max(values) * 0.1
             value_axis(range=[min(values) - 0.4 * spread, max(values) + 0.4 * spread], row=1, col=col)

@@ -186,7 +186,7 @@ class ResNetSpec:
         "Shortcut",
         "A zero-pad identity, B projection where the shape changes (torchvision), C projection everywhere "
         "(He et al. 2015, §3.3); D average-pool then projection where the shape changes (Tong He et al. 2019, "
-        "Bag of Tricks §4.2; not in the ResNet paper) — [the options](./explainer?section=glossary#shortcut-options)",
+        "Bag of Tricks §4.2; not in the ResNet paper) — [the options](./explainer?section=glossary&term=shortcut-options)",
         options={
             "A": "A: zero-pad identity",
             "B": "B: project on change",
@@ -199,7 +199,7 @@ class ResNetSpec:
         "choice",
         "Stride placement",
         "bottleneck only: the stride on the 3×3 conv (torchvision, 'v1.5') or on the first 1×1 conv (the paper, "
-        "'v1') — [v1 and v1.5](./explainer?section=glossary#v1-v15)",
+        "'v1') — [v1 and v1.5](./explainer?section=glossary&term=v1-v15)",
         options={"3x3": "3×3 (v1.5, torchvision)", "1x1": "first 1×1 (v1, paper)"},
     )
     groups: int = spec_field(
@@ -224,7 +224,7 @@ class ResNetSpec:
         "bool",
         "Pre-activation blocks",
         "pre-activation blocks (BN → ReLU → conv, nothing after the addition) of He et al. 2016, 'Identity "
-        "Mappings' — [pre-activation](./explainer?section=glossary#pre-activation)",
+        "Mappings' — [pre-activation](./explainer?section=glossary&term=pre-activation)",
         advanced=True,
     )
     zero_init_residual: bool = spec_field(

@@ -53,6 +53,13 @@ def test_the_glossary_terms_are_linkable_subheaders() -> None:
     assert not [b for b in at.button if b.key == "ex_present"]  # nothing to present
 
 
+def test_a_link_to_one_term_shows_it_first() -> None:
+    at = run_page({"section": "glossary", "term": "v1-v15"})
+    assert at.subheader[0].value == glossary_terms()["v1-v15"]
+    assert "first 1×1 convolution" in at.markdown[1].value or any("first 1×1" in m.value for m in at.markdown[:3])
+    assert run_page({"section": "glossary", "term": "nonsense"}).subheader[0].value == glossary_terms()["relu"]
+
+
 def test_key_numbers_on_the_page_equal_the_analysis() -> None:
     text = page_text(run_page({"section": "family"}))
     for name in ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152"):

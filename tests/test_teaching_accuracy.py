@@ -118,7 +118,7 @@ def test_8_relu_is_defined_where_it_first_appears_and_where_it_sits() -> None:
     first = next(s for s in sections() if "ReLU" in s.body)
     defining = next(p for p in markdown_units(first.body) if "ReLU" in p)
     assert r"\max(0, x)" in defining and "negative" in defining and "unchanged" in defining
-    assert "?section=glossary#relu" in defining
+    assert "?section=glossary&term=relu" in defining
     glossary = dict((a, t) for a, t in section("glossary").parts())
     relu = section("glossary").body.split("{#relu}")[1].split("## ")[0]
     assert "after the addition" in relu.lower() and "pre-activation" in relu and r"\max(0, x)" in relu

@@ -239,7 +239,7 @@ def test_glossary_links_point_at_glossary_terms() -> None:
         "pre-activation",
     } <= set(terms)
     texts = [u for _, u in explainer_units()] + [t for _, t in spec_help_strings()]
-    links = [m for t in texts for m in re.findall(r"section=glossary#([\w-]+)", t)]
+    links = [m for t in texts for m in re.findall(r"section=glossary&term=([\w-]+)", t)]
     links += [m for m in re.findall(r"\]\(#([\w-]+)\)", section("glossary").body)]
     assert links, "the texts link to the glossary"
     assert set(links) <= set(terms), set(links) - set(terms)

@@ -4,7 +4,7 @@ One file per section::
 
     # Title of the section
     reading text, Markdown, with placeholders such as {{resnet50.params}} …
-    ## A term {#anchor}        (optional: a heading others can link to, ?section=slug#anchor)
+    ## A term {#anchor}        (optional: a heading others link to, ?section=slug&term=anchor)
     === Title of lecture step one
     @diagram residual          (optional: block figures drawn beside the step, side by side)
     @chart table2              (optional: the chart drawn beside it, app.teaching.slides)
@@ -67,6 +67,15 @@ class Section:
             at = m.end()
         out.append(("", self.body[at:].strip()))
         return [(anchor, text) for anchor, text in out if text]
+
+    def term(self, anchor: str) -> tuple[str, str] | None:
+        """(heading, text) of the anchored heading ``anchor`` and the text under it, or None."""
+        parts = self.parts()
+        for i, (a, heading) in enumerate(parts):
+            if a == anchor:
+                text = parts[i + 1][1] if i + 1 < len(parts) and not parts[i + 1][0] else ""
+                return heading, text
+        return None
 
 
 def parse_section(path: Path) -> Section:
@@ -132,5 +141,5 @@ GLOSSARY = "glossary"
 
 
 def glossary_terms() -> dict[str, str]:
-    """``{anchor: term}`` of the glossary: what ``?section=glossary#anchor`` links may point at."""
+    """``{anchor: term}`` of the glossary: what ``?section=glossary&term=anchor`` links may point at."""
     return section(GLOSSARY).anchors()

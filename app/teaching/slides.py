@@ -44,6 +44,7 @@ class Series:
     labels: tuple[str, ...]  # drawn on the chart: human numbers ("25.6 M", "6.43%")
     hover: tuple[str, ...]  # the exact value and where it comes from
     errors: tuple[float, ...] | None = None  # ± of each value (a paper's std), drawn as error bars
+    text_position: str | None = None  # where the labels go ("bottom center"); None: the panel's default
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,7 @@ def cifar() -> SlideChart:
         tuple(c.value for c in claims),
         tuple(f"{c.text}%" + (" (best of 5)" if c is best else "") for c in claims),
         tuple(f"{c.text}% ({c.source}{', best of 5' if c is best else ''})" for c in claims),
+        text_position="bottom center",  # above the best of 5 sits the mean of 5
     )
     mean_series = Series(
         f"ResNet-110: mean of 5, {mean.text}% ± {std.text}",

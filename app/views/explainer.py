@@ -6,7 +6,7 @@ Two modes, both in the URL:
   source of the project's own block code with, side by side, the line picker and code on the left
   and the block diagram on the right, whose highlighted node is the one the picked line builds;
   then check-yourself questions on a spec the learner edits (the sidebar editor, prefix ``ex_q_``).
-  The glossary (``?section=glossary#relu``) is a section too; the tooltips link to its terms.
+  The glossary (``?section=glossary&term=relu``) is a section too; the tooltips link to its terms.
 * lecture (``/explainer?mode=lecture&step=7``): one idea per screen, its type and figures sized by
   the viewport so that a step fits 1024×768, 1280×720 and 1920×1080 with the buttons on screen; a
   chart wherever a step compares numbers; numbers for people (25.6 M, the exact value on hover).
@@ -34,7 +34,7 @@ from app.teaching.sources import SOURCES, annotated_lines, marked_code
 from app.widgets import parse_choice, remember, show_error, spec_editor, url_param, write_url
 from resnet_core.spec import describe
 
-MODE_KEY, SECTION_KEY, STEP_KEY = "mode", "section", "step"
+MODE_KEY, SECTION_KEY, STEP_KEY, TERM_KEY = "mode", "section", "step", "term"
 
 #: The lecture's keys: (button key, shortcut) for each way to move; the first of each group is the
 #: visible button, the others are hidden buttons that only carry their shortcut (a clicker sends
@@ -109,7 +109,7 @@ def go_to_step(n: int) -> None:
 
 
 def go_to_reading(slug: str) -> None:
-    for key in (MODE_KEY, STEP_KEY):
+    for key in (MODE_KEY, STEP_KEY, TERM_KEY):
         if key in st.query_params:
             del st.query_params[key]
     st.query_params[SECTION_KEY] = slug
@@ -282,7 +282,16 @@ def check_yourself(slug: str, spec, name: str) -> None:
 
 
 def reading_text(shown: Section) -> None:
-    """The section's reading text; a heading with an anchor (a glossary term) as a linkable subheader."""
+    """The section's reading text; a heading with an anchor (a glossary term) as a linkable subheader.
+
+    A link to one term (``?section=glossary&term=relu``, the tooltips' links) shows that term first,
+    in a box: a ``#relu`` fragment would not survive the page writing its state into the URL.
+    """
+    asked = shown.term(st.query_params.get(TERM_KEY, ""))
+    if asked:
+        with st.container(border=True, key="ex_term"):
+            st.subheader(asked[0], anchor=False)
+            st.markdown(fill(asked[1]))
     for anchor, text in shown.parts():
         if anchor:
             st.subheader(text, anchor=anchor)

@@ -123,26 +123,3 @@ def test_the_network_follows_you_across_pages_and_back(page: Page, warm_server: 
     query = parse_qs(urlparse(page.url).query)
     assert query["arch"] == ["resnet34"] and query["level"] == ["layer"]
     no_error_on(page)
-
-
-def test_every_lecture_step_fits_a_projector_without_scrolling(browser, warm_server: str):
-    """Lecture mode's promise: one idea per screen at 1920×1080, nothing below the fold."""
-    from app.teaching.sections import steps
-
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    overflow = {}
-    try:
-        for n, step in enumerate(steps(), start=1):
-            page.goto(f"{warm_server}/explainer?mode=lecture&step={n}")
-            expect(page.locator("h1").first).to_have_text(step.title)
-            settle(page)
-            no_error_on(page)
-            main = page.get_by_test_id("stMain")
-            scroll, client = main.evaluate("e => [e.scrollHeight, e.clientHeight]")
-            if scroll > client:
-                overflow[n] = (step.title, scroll - client)
-    finally:
-        context.close()
-    assert not overflow, f"steps taller than 1080 px (by how many px): {overflow}"
