@@ -27,6 +27,7 @@ def run_page(query: dict[str, str]) -> AppTest:
 
 def page_text(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [t.value for t in at.title] + [c.value for c in at.caption]
+    parts += [h.value for h in at.subheader]
     parts += [t.value for t in at.table] if hasattr(at, "table") else []
     return "\n".join(str(p) for p in parts)
 
@@ -58,6 +59,9 @@ def test_a_link_to_one_term_shows_it_first() -> None:
     assert at.subheader[0].value == glossary_terms()["v1-v15"]
     assert "first 1×1 convolution" in at.markdown[1].value or any("first 1×1" in m.value for m in at.markdown[:3])
     assert run_page({"section": "glossary", "term": "nonsense"}).subheader[0].value == glossary_terms()["relu"]
+    other = run_page({"section": "stride"})  # no term asked for: no box, the text filled
+    assert not [c for c in other.get("flex_container") if "ex_term" in str(c.proto)]
+    assert "{{" not in page_text(other) and other.subheader[0].value == "The code, line by line"
 
 
 def test_key_numbers_on_the_page_equal_the_analysis() -> None:

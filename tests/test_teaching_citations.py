@@ -29,6 +29,7 @@ from app.teaching.citations import (
     paper_for_citation,
     unregistered,
 )
+from app.teaching.numbers import PAPER
 from app.teaching.sections import glossary_terms, section, sections
 from app.teaching.slides import CHARTS
 
@@ -259,3 +260,15 @@ def test_how_much_the_registry_checks(capsys: pytest.CaptureFixture[str]) -> Non
             f"to their source, {len(found) - numbers} definition/app-fact numbers, {len(cited)} citations resolved"
         )
     assert numbers > 100 and len(cited) > 50
+
+
+def test_every_registered_number_is_used() -> None:
+    """A claim, definition or app fact no text shows (nor a placeholder or a chart) is stale: drop it."""
+    units = [u for _, u in explainer_units()] + [t for p in APP_FILES for _, t in ui_strings(p)]
+    units += [t for _, t in spec_help_strings()] + [t for _, t in chart_texts()]
+    used = {id(e) for u in units for e in check(u)[0]}
+    by_placeholder = {c.key for c in PAPER.values()}
+    by_chart = (ROOT / "app" / "teaching" / "slides.py").read_text(encoding="utf-8")
+    stale = [e.text for e in (*DEFINITIONS, *APP_FACTS) if id(e) not in used]
+    stale += [c.key for c in CLAIMS if id(c) not in used and c.key not in by_placeholder and c.key not in by_chart]
+    assert not stale, stale

@@ -70,6 +70,8 @@ class Section:
 
     def term(self, anchor: str) -> tuple[str, str] | None:
         """(heading, text) of the anchored heading ``anchor`` and the text under it, or None."""
+        if anchor not in self.anchors():
+            return None
         parts = self.parts()
         for i, (a, heading) in enumerate(parts):
             if a == anchor:

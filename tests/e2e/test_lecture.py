@@ -157,6 +157,7 @@ def test_reading_mode_shows_code_picker_and_diagram_together(browser, warm_serve
             expect(page.locator("h1").first).to_have_text(f"{s.number}. {s.title}")
             settle(page)
             no_error_on(page)
+            assert "{{" not in page.get_by_test_id("stMain").inner_text(), f"{s.slug}: a placeholder left unfilled"
             found = page.get_by_test_id("stMain").evaluate(CLIPPED_JS)
             if found:
                 clipped[s.slug] = found
