@@ -237,7 +237,7 @@ def annotated_source(slug: str) -> None:
     labels = [f"◀ {i}: {ann.note}" for i, (_, ann) in enumerate(lines, start=1)]
     st.subheader("The code, line by line")
     with st.container(key="ex_source"):
-        code_col, figure_col = st.columns([11, 9], gap="large")
+        code_col, figure_col = st.columns([3, 2], gap="medium")
         with code_col:
             choice = st.radio(
                 f"`{source.title}` — pick a line to light up what it builds",
