@@ -14,7 +14,7 @@ from typing import Any, Literal, get_args
 
 Block = Literal["basic", "bottleneck"]
 Stem = Literal["imagenet", "cifar", "deep"]
-Shortcut = Literal["A", "B", "C", "D"]
+Shortcut = Literal["A", "B", "C", "D", "none"]
 StrideOn = Literal["3x3", "1x1"]
 
 BLOCKS: tuple[str, ...] = get_args(Block)
@@ -40,7 +40,8 @@ FIELD_HELP: dict[str, str] = {
     "or 'deep' (three 3×3 convs + max-pool, the 'ResNet-C' stem)",
     "width": "channels of the stem and of stage 1's 'planes'; stage i has width × 2^i",
     "shortcut": "A zero-pad identity, B projection where the shape changes (torchvision), "
-    "C projection everywhere, D average-pool then projection where the shape changes",
+    "C projection everywhere, D average-pool then projection where the shape changes, "
+    "none: plain net, no shortcut (the paper's plain baselines)",
     "stride_on": "bottleneck only: the stride on the 3×3 conv (torchvision, 'v1.5') "
     "or on the first 1×1 conv (the paper, 'v1')",
     "groups": "groups of the bottleneck's 3×3 conv (ResNeXt cardinality)",
@@ -118,6 +119,13 @@ class ResNetSpec:
                 raise _fail(field, getattr(self, field), "true or false")
         _check_int("num_classes", self.num_classes, 1, MAX_CLASSES)
         _check_int("in_channels", self.in_channels, 1, MAX_IN_CHANNELS)
+        if self.shortcut == "none" and self.zero_init_residual:
+            raise _fail(
+                "zero_init_residual",
+                True,
+                "a plain net (shortcut 'none') has no shortcut to carry the signal, so zeroing each block's last "
+                "BatchNorm would zero every block's output; turn it off or choose a shortcut",
+            )
 
         if self.block == "basic":
             # torchvision: "BasicBlock only supports groups=1 and base_width=64".
@@ -210,10 +218,16 @@ def _imagenet(block: Block, layers: tuple[int, ...], **kw: Any) -> ResNetSpec:
     return ResNetSpec(block=block, layers=layers, stem="imagenet", shortcut="B", **kw)
 
 
-def _cifar(n: int) -> ResNetSpec:
+def _cifar(n: int, shortcut: Shortcut = "A") -> ResNetSpec:
     # He et al. 2015, §4.2: 3×3 stem conv with 16 filters, then 3 stages of n basic blocks with
     # 16/32/64 filters on 32/16/8 maps, 6n+2 weighted layers, option A shortcuts, 10 classes.
-    return ResNetSpec(block="basic", layers=(n, n, n), stem="cifar", width=16, shortcut="A", num_classes=10)
+    return ResNetSpec(block="basic", layers=(n, n, n), stem="cifar", width=16, shortcut=shortcut, num_classes=10)
+
+
+def _plain_imagenet(layers: tuple[int, ...]) -> ResNetSpec:
+    # He et al. 2015, §3.3 "Plain Network" and Fig. 3 (middle): the same 3×3 convs, widths and stride-2
+    # first convs as the ResNet, with no shortcut and no addition. Compared in Table 2 and Fig. 4.
+    return ResNetSpec(block="basic", layers=layers, stem="imagenet", shortcut="none")
 
 
 #: The named architectures. ImageNet ones are torchvision's (same module names, same numbers).
@@ -238,6 +252,19 @@ PRESETS: dict[str, ResNetSpec] = {
     "resnet56": _cifar(9),
     "resnet110": _cifar(18),
     "resnet1202": _cifar(200),
+    # The paper's plain baselines (shortcut "none"): every ResNet block without its shortcut and add.
+    # Kept after the residual nets, so code that lists the residual presets in order is unchanged.
+    # He et al. 2015, Table 2 and Fig. 4 (left): the 18- and 34-layer plain nets on ImageNet.
+    "plain18": _plain_imagenet((2, 2, 2, 2)),
+    "plain34": _plain_imagenet((3, 4, 6, 3)),
+    # He et al. 2015, §4.2 and Fig. 6 (left): the CIFAR-10 plain nets, 6n+2 layers, n = 3, 5, 7, 9.
+    "plain20": _cifar(3, "none"),
+    "plain32": _cifar(5, "none"),
+    "plain44": _cifar(7, "none"),
+    "plain56": _cifar(9, "none"),
+    # The same §4.2 construction at n = 18 (the depth of the paper's ResNet-110); the paper reports
+    # no plain-110, so this one has no published curve to compare with.
+    "plain110": _cifar(18, "none"),
 }
 
 #: The input size each preset family was designed for.
