@@ -286,6 +286,7 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
             ("numpy._core.multiarray", "scalar"),
             ("numpy", "ndarray"),
             ("numpy", "dtype"),
+            ("_codecs", "encode"),  # how protocol-2 pickles from Python 3 store bytes (numpy arrays included)
         }
     )
 

@@ -343,9 +343,9 @@ class LayerResponses:
     """He et al. 2015, Fig. 7 for one net: the std of each 3×3 layer's response, in network order.
 
     "The responses are the outputs of each 3×3 layer, after BN and before other nonlinearity
-    (ReLU/addition)" (§4.2): the output of the BatchNorm that follows each 3×3 conv (the conv's own
-    output where no BatchNorm follows it, as in a pre-activation block), in eval mode, on held-out
-    images; the std is over every element (images × channels × positions) of that output."""
+    (ReLU/addition)" (§4.2): the output of the BatchNorm that follows each 3×3 conv in its block (the
+    conv's own output where none follows it, as at the end of a pre-activation block), in eval mode,
+    on held-out images; the std is over every element (images × channels × positions) of that output."""
 
     label: str
     layers: tuple[str, ...]  # the module whose output is measured ("layer1.0.bn1", …)
@@ -609,18 +609,23 @@ class Race:
 
 
 def response_modules(spec: ResNetSpec, input_size: int) -> list[str]:
-    """The modules whose outputs are Fig. 7's responses: the BatchNorm reading each 3×3 conv on the main
-    path, or the conv itself where no BatchNorm reads it (pre-activation), in network order."""
+    """The modules whose outputs are Fig. 7's responses, in network order: for each 3×3 conv off the
+    shortcut, the BatchNorm that reads its output inside the same block (the stem counts as one), or
+    the conv itself where none does (a pre-activation block's last conv, whose output is added)."""
     a = analyze(spec, input_size)
+    records = {r.name: r for r in a.layers}
     readers: dict[str, list[str]] = {}
     for r in a.layers:
         for source in r.inputs:
             readers.setdefault(source, []).append(r.name)
-    kinds = {r.name: r.kind for r in a.layers}
     names = []
     for r in a.layers:
         if r.kind == "Conv2d" and r.kernel == 3 and r.path == "main":
-            bn = [n for n in readers.get(r.name, []) if kinds[n] == "BatchNorm2d"]
+            bn = [
+                n
+                for n in readers.get(r.name, [])
+                if records[n].kind == "BatchNorm2d" and records[n].block == r.block and records[n].stage == r.stage
+            ]
             names.append(bn[0] if bn else r.name)
     return names
 

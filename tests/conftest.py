@@ -77,3 +77,16 @@ def server(tmp_path):
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture
+def one_cpu_thread():
+    """torch on one intra-op thread for the test. Training tests use it: on a machine whose cores other
+    processes also use, OpenMP's threads wait for each other at every op and a two-thread step was
+    measured 10–25× slower than a one-thread step (the result does not depend on the thread count)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

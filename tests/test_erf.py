@@ -9,6 +9,8 @@ import torch
 from resnet_core import PRESETS, analyze, build
 from resnet_core.erf import effective_receptive_field, half_side
 
+pytestmark = pytest.mark.usefixtures("one_cpu_thread")
+
 
 @pytest.mark.parametrize("name", ["plain20", "resnet20"])
 def test_heatmap_sums_to_one_and_the_95_percent_square_fits_the_theoretical_field(name):

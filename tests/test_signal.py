@@ -19,6 +19,8 @@ from resnet_core.signal import (
     shattering,
 )
 
+pytestmark = pytest.mark.usefixtures("one_cpu_thread")
+
 
 def _finite(values) -> bool:
     return all(math.isfinite(v) for v in values)
