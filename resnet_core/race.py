@@ -93,7 +93,7 @@ class RaceConfig:
 
     nets: tuple[NetChoice, ...] = DEFAULT_NETS
     data: str = "shapes10"
-    steps: int = 120
+    steps: int = 100
     batch: int = 32
     input_size: int = 16
     lr: float | None = None  # None: the paper's 0.1 at batch 128 (§4.2), scaled linearly to ``batch``
