@@ -1,4 +1,4 @@
-"""Entry point: `streamlit run app/streamlit_app.py`. Page config and navigation only."""
+"""Entry point: `streamlit run app/streamlit_app.py`. Page config and navigation; the pages are app/views."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from app.views import compare, explainer, explorer, live, receptive_field  # noqa: E402
+
 st.set_page_config(page_title="ResNet Explorer", page_icon=":material/account_tree:", layout="wide")
 # Less blank space above each page's title, so a 1280×800 laptop shows the numbers and the controls.
 # Streamlit's graphviz chart forces every label to one small size (about 10 px) after Graphviz laid
@@ -21,22 +23,17 @@ st.html(
     " [data-testid='stGraphVizChart'] svg text { font-size: revert-layer !important; }</style>"
 )
 
-#: (module file, title, icon, url_path); every page's state lives in its URL's query parameters.
+#: (view, title, icon, url_path); every page's state lives in its URL's query parameters.
 #: Material icons ship with Streamlit's fonts, so they draw on machines without an emoji font.
 PAGES = [
-    ("explorer.py", "Architecture explorer", ":material/account_tree:", "explorer"),
-    ("compare.py", "Compare", ":material/compare_arrows:", "compare"),
-    ("receptive_field.py", "Receptive field", ":material/center_focus_strong:", "receptive-field"),
-    ("live.py", "Live", ":material/bolt:", "live"),
-    ("explainer.py", "Explainer", ":material/menu_book:", "explainer"),
+    (explorer.main, "Architecture explorer", ":material/account_tree:", "explorer"),
+    (compare.main, "Compare", ":material/compare_arrows:", "compare"),
+    (receptive_field.main, "Receptive field", ":material/center_focus_strong:", "receptive-field"),
+    (live.main, "Live", ":material/bolt:", "live"),
+    (explainer.main, "Explainer", ":material/menu_book:", "explainer"),
 ]
-HERE = Path(__file__).resolve().parent
 
-pages = [
-    st.Page(str(HERE / file), title=title, icon=icon, url_path=url_path)
-    for file, title, icon, url_path in PAGES
-    if (HERE / file).exists()
-]
+pages = [st.Page(view, title=title, icon=icon, url_path=url_path) for view, title, icon, url_path in PAGES]
 
 
 def home() -> None:

@@ -2,12 +2,13 @@
 
 The pages' API, kept small:
 
-* ``spec_editor(prefix, *, sidebar=True, default_arch="resnet50", title=None) -> Choice``
-  draws a preset select, the input size and every ``ResNetSpec`` field (the rarely changed ones in
-  an expander), each with its help from ``FIELD_HELP``, and returns what they describe. Widget keys
+* ``spec_editor(prefix, *, sidebar=True, default_arch="resnet50", title=None) -> Selection``
+  draws a preset select, the input size and every ``ResNetSpec`` field as its ``FieldInfo``
+  (``resnet_core.spec.FIELDS``) describes it — label, help, choices and their texts, range, and
+  the ``advanced`` ones in an expander — and returns what they describe. Widget keys
   are ``prefix + name`` where name is ``arch``, ``input`` or a spec field (``stride_on``,
   ``layers``, …), so tests find them with ``at.selectbox(key=prefix + "arch")``. The query
-  parameters use the same names (``app.state.to_query(choice, prefix)``): on a session's first run
+  parameters use the same names (``resnet_core.selection.to_query(choice, prefix)``): on a session's first run
   the widgets start from the URL (each bad value shown as a warning, never raised), and every run
   writes the choice back, touching only this editor's parameters. Choosing a preset resets the
   fields to it; a field changed on top reads "resnet50 (modified: stride on 1×1)". Fields that do
@@ -25,70 +26,22 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from app.state import (
+from resnet_core.analysis import Analysis, analyze
+from resnet_core.selection import (
     ARCH_KEY,
     INPUT_KEY,
-    Choice,
-    decode_input_size,
-    decode_value,
-    encode_input_size,
+    Selection,
+    format_input_size,
+    format_value,
     from_query,
+    parse_input_size,
+    parse_value,
     to_query,
 )
-from resnet_core.analysis import Analysis, analyze
-from resnet_core.spec import (
-    BLOCKS,
-    FIELD_HELP,
-    MAX_CLASSES,
-    MAX_GROUPS,
-    MAX_IN_CHANNELS,
-    MAX_WIDTH,
-    PRESETS,
-    SHORTCUTS,
-    STEMS,
-    STRIDE_ONS,
-    ResNetSpec,
-    default_input_size,
-    field_names,
-)
+from resnet_core.spec import FIELDS, PRESETS, FieldInfo, ResNetSpec, default_input_size, field_names
 
 T = TypeVar("T")
 
-MAIN_FIELDS = ("block", "layers", "stem", "width", "shortcut", "stride_on")
-ADVANCED_FIELDS = ("groups", "width_per_group", "preact", "zero_init_residual", "num_classes", "in_channels")
-
-_CHOICES: dict[str, tuple[str, ...]] = {"block": BLOCKS, "stem": STEMS, "shortcut": SHORTCUTS, "stride_on": STRIDE_ONS}
-_LABELS: dict[str, str] = {
-    "block": "Block",
-    "layers": "Blocks per stage",
-    "stem": "Stem",
-    "width": "Width (stem channels)",
-    "shortcut": "Shortcut",
-    "stride_on": "Stride placement",
-    "groups": "Groups (cardinality)",
-    "width_per_group": "Width per group",
-    "preact": "Pre-activation blocks",
-    "zero_init_residual": "Zero-init last BN",
-    "num_classes": "Classes",
-    "in_channels": "Input channels",
-}
-_OPTION_TEXT: dict[str, dict[str, str]] = {
-    "shortcut": {
-        "A": "A: zero-pad identity",
-        "B": "B: project on change",
-        "C": "C: project always",
-        "D": "D: avg-pool + project",
-    },
-    "stride_on": {"3x3": "3×3 (v1.5, torchvision)", "1x1": "first 1×1 (v1, paper)"},
-    "stem": {"imagenet": "imagenet: 7×7/2 + max-pool", "cifar": "cifar: 3×3/1", "deep": "deep: three 3×3 + max-pool"},
-}
-_INT_MAX: dict[str, int] = {
-    "width": MAX_WIDTH,
-    "groups": MAX_GROUPS,
-    "width_per_group": MAX_WIDTH,
-    "num_classes": MAX_CLASSES,
-    "in_channels": MAX_IN_CHANNELS,
-}
 #: Session-state key holding the url_path of the page being run (set by streamlit_app.py).
 PAGE_KEY = "_current_page"
 _KEEP = "_keep_"  # shadow copies of widget values: Streamlit drops a widget's state on pages not shown
@@ -113,7 +66,7 @@ def get_analysis(spec: ResNetSpec, input_size: int | tuple[int, int]) -> Analysi
 MAX_BUILD_PARAMS = 500_000_000
 
 
-def too_big_to_build(choice: Choice, doing: str) -> bool:
+def too_big_to_build(choice: Selection, doing: str) -> bool:
     """Say so, and return True, when ``choice``'s network is too large to build on this server
     (or its input too small to run); ``doing`` completes the message, e.g. "the live page builds"."""
     try:
@@ -222,33 +175,41 @@ def parse_list(options: Iterable[str]) -> Callable[[str], list[str]]:
 # -- the spec editor -----------------------------------------------------------------------------
 
 
-def _widget_value(name: str, spec: ResNetSpec) -> Any:
-    value = getattr(spec, name)
-    return ",".join(str(n) for n in value) if name == "layers" else value
+def _widget_value(info: FieldInfo, spec: ResNetSpec) -> Any:
+    """A field's value as its widget holds it: text for the blocks per stage, the value itself otherwise."""
+    value = getattr(spec, info.name)
+    return format_value(info.name, value) if info.kind == "layers" else value
 
 
-def _set_widgets(prefix: str, choice: Choice) -> None:
-    for name in field_names():
-        st.session_state[prefix + name] = _widget_value(name, choice.spec)
-    st.session_state[prefix + INPUT_KEY] = encode_input_size(choice.input_size)
+def _spec_value(info: FieldInfo, widget_value: Any) -> Any:
+    """The widget's value as the field's type (ValueError says what the text should be)."""
+    if info.kind == "layers":
+        return parse_value(info.name, widget_value.replace(" ", ""))
+    return int(widget_value) if info.kind == "int" else widget_value
+
+
+def _set_widgets(prefix: str, choice: Selection) -> None:
+    for info in FIELDS:
+        st.session_state[prefix + info.name] = _widget_value(info, choice.spec)
+    st.session_state[prefix + INPUT_KEY] = format_input_size(choice.input_size)
 
 
 def _on_preset(prefix: str) -> None:
     arch = st.session_state[prefix + ARCH_KEY]
     spec = PRESETS[arch]
-    _set_widgets(prefix, Choice(arch, spec, default_input_size(spec)))
+    _set_widgets(prefix, Selection(arch, spec, default_input_size(spec)))
 
 
-def _field_widget(prefix: str, name: str) -> Any:
-    key, label, help_text = prefix + name, _LABELS[name], FIELD_HELP[name]
-    if name in _CHOICES:
-        texts = _OPTION_TEXT.get(name, {})
-        return st.selectbox(label, _CHOICES[name], key=key, help=help_text, format_func=lambda v: texts.get(v, v))
-    if name == "layers":
+def _field_widget(prefix: str, info: FieldInfo) -> Any:
+    """The widget of one field's kind, labelled and explained by its FieldInfo."""
+    key, label, help_text = prefix + info.name, info.label, info.help
+    if info.kind == "choice":
+        return st.selectbox(label, info.choices, key=key, help=help_text, format_func=info.option_text)
+    if info.kind == "layers":
         return st.text_input(label, key=key, help=help_text)
-    if name in ("preact", "zero_init_residual"):
+    if info.kind == "bool":
         return st.toggle(label, key=key, help=help_text)
-    return st.number_input(label, min_value=1, max_value=_INT_MAX[name], step=1, key=key, help=help_text)
+    return st.number_input(label, min_value=info.minimum, max_value=info.maximum, step=1, key=key, help=help_text)
 
 
 def _page_switched(seen_key: str) -> bool:
@@ -265,8 +226,8 @@ def _editor_keys(prefix: str) -> list[str]:
 
 def spec_editor(
     prefix: str = "", *, sidebar: bool = True, default_arch: str = "resnet50", title: str | None = None
-) -> Choice:
-    """Draw the editor (in the sidebar, or inline in the current container) and return its Choice.
+) -> Selection:
+    """Draw the editor (in the sidebar, or inline in the current container) and return its Selection.
 
     ``prefix`` keeps several editors apart (widget keys and query parameters alike), e.g. "a_" and
     "b_" on a comparison page. ``title`` is an optional heading above the widgets.
@@ -280,7 +241,7 @@ def spec_editor(
             st.session_state.pop(_KEEP + key, None)
         st.session_state[prefix + ARCH_KEY] = first.arch
         _set_widgets(prefix, first)
-    last: Choice = st.session_state[state_key]
+    last: Selection = st.session_state[state_key]
     if _page_switched(f"_editor_page_{prefix}"):
         # A widget's identity includes its page, so the same key on another page is a new widget that
         # would start from its default (index 0: resnet18) unless its value is set again, here.
@@ -306,30 +267,29 @@ def spec_editor(
             args=(prefix,),
             help="A named architecture; the fields below start from it and can be changed on top.",
         )
-        size_text = st.text_input(
+        typed_size = st.text_input(
             "Input size (pixels)",
             key=prefix + INPUT_KEY,
             help="N for N×N, or HxW such as 224x160. ImageNet presets use 224, CIFAR ones 32.",
         )
-        values = {name: _field_widget(prefix, name) for name in MAIN_FIELDS}
+        values = {info.name: _field_widget(prefix, info) for info in FIELDS if not info.advanced}
         with st.expander("Advanced fields"):
-            values |= {name: _field_widget(prefix, name) for name in ADVANCED_FIELDS}
+            values |= {info.name: _field_widget(prefix, info) for info in FIELDS if info.advanced}
         errors: list[str] = []
         try:
-            values["layers"] = decode_value("layers", values["layers"].replace(" ", ""))
-            spec = ResNetSpec(**{n: int(v) if n in _INT_MAX else v for n, v in values.items()})
+            spec = ResNetSpec(**{info.name: _spec_value(info, values[info.name]) for info in FIELDS})
         except ValueError as e:
             errors.append(str(e))
             spec = last.spec if last.arch == arch else PRESETS[arch]
         try:
-            input_size = decode_input_size(size_text.strip())
+            input_size = parse_input_size(typed_size.strip())
         except ValueError as e:
             errors.append(str(e))
             input_size = last.input_size
-        choice = Choice(arch=arch, spec=spec, input_size=input_size)
+        choice = Selection(arch=arch, spec=spec, input_size=input_size)
         for message in errors:
             show_error(ValueError(message), f"change it above; still showing {choice.title}.")
-        st.markdown(f"**Showing:** {choice.title}, input {encode_input_size(input_size).replace('x', '×')}")
+        st.markdown(f"**Showing:** {choice.title}, input {format_input_size(input_size).replace('x', '×')}")
 
     notices = st.session_state.get(f"_notices_{prefix}", ())
     if choice != st.session_state[state_key]:

@@ -5,7 +5,7 @@ per-layer table: ``resnet_core.build(spec)`` (real CPU weights, initialised) and
 ``torchinfo.summary(model, input_size=(1, C, H, W))`` (a real forward pass with hooks).
 Measured in this same process, rounds alternated (analyze, baseline, analyze, …) so drift in
 machine load hits both alike; each figure is the median over rounds. ``analyze`` is timed
-uncached (``_analyze.__wrapped__``) after one warm-up call, because torch's first meta operation
+uncached (``analyze_uncached``) after one warm-up call, because torch's first meta operation
 imports a lot lazily (reported separately as the cold first call).
 
 Also: the peak-memory growth of analyze(resnet152) in a fresh process (the process's VmHWM
@@ -35,14 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 
 from resnet_core import PRESETS, ResNetSpec, build
-from resnet_core.analysis import _analyze, normalize_input_size
+from resnet_core.analysis import analyze_uncached
 
 BASELINE = "build + torchinfo.summary"
 
 
 def time_analyze(spec: ResNetSpec, size: int) -> float:
     t = time.perf_counter()
-    _analyze.__wrapped__(spec, normalize_input_size(size), torch.float32)  # uncached
+    analyze_uncached(spec, size)
     return time.perf_counter() - t
 
 
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, load average {os.getloadavg()[0]:.1f}")
     t = time.perf_counter()
-    _analyze.__wrapped__(PRESETS["resnet18"], (224, 224), torch.float32)
+    analyze_uncached(PRESETS["resnet18"], 224)
     print(f"cold first analyze() in this process (torch's lazy meta imports): {time.perf_counter() - t:.2f} s\n")
 
     print("peak memory of one resnet152@224 call in a fresh process (after a one-block warm-up):")

@@ -22,9 +22,10 @@ sys.path.insert(0, str(ROOT))
 import streamlit as st  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from resnet_core.analysis import _analyze  # noqa: E402
+from resnet_core.analysis import analyze  # noqa: E402
 
-EXPLORER = str(ROOT / "app" / "explorer.py")
+#: The explorer view as the app runs it (app/streamlit_app.py imports the view and calls main()).
+EXPLORER = "from app.views.explorer import main\n\nmain()\n"
 NOOP = """
 import streamlit as st
 arch = st.selectbox("Preset", ["resnet50", "resnet152", "resnet18", "resnet101", "resnet34", "resnet20"], key="arch")
@@ -36,7 +37,7 @@ REPEATS = 5
 def clear_caches() -> None:
     st.cache_data.clear()
     st.cache_resource.clear()
-    _analyze.cache_clear()
+    analyze.cache_clear()
 
 
 def timed_run(at: AppTest) -> float:
@@ -49,13 +50,13 @@ def timed_run(at: AppTest) -> float:
 
 def server_side(noop_path: str) -> None:
     print("== server side (AppTest), resnet152, input 224")
-    warm = AppTest.from_file(EXPLORER, default_timeout=300)
+    warm = AppTest.from_string(EXPLORER, default_timeout=300)
     warm.query_params["arch"] = "resnet18"
     process_cold = timed_run(warm)  # torch import, first meta trace: once per process
     cold = []
     for _ in range(3):
         clear_caches()
-        at = AppTest.from_file(EXPLORER, default_timeout=300)
+        at = AppTest.from_string(EXPLORER, default_timeout=300)
         at.query_params["arch"] = "resnet152"
         cold.append(timed_run(at))
     warm_runs = [timed_run(at) for _ in range(REPEATS)]
@@ -70,7 +71,7 @@ def server_side(noop_path: str) -> None:
 
 
 def browser_side(noop_path: str) -> None:
-    from tests.e2e.harness import chromium, streamlit_server, warm_up
+    from scripts.harness import chromium, streamlit_server, warm_up
 
     print("== browser (Debian's Chromium via Playwright, 1280×800): choose a preset → new diagram drawn")
     sequence = ["resnet152", "resnet18", "resnet101", "resnet34", "resnet152", "resnet18", "resnet101", "resnet34"]

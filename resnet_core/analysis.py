@@ -13,7 +13,7 @@ totals), and let the callers format. Conventions (see the README):
 * ``other_ops``: a separate, wider count of the rest, per output element: BatchNorm 2 (scale and
   shift), ReLU 1, residual add 1, pooling one per input element of the window. Never in ``macs``.
 * ``activation_bytes``: elements of the layer's output for one image × bytes of the dtype.
-* receptive field (``rf``, ``jump``, ``padding``): see ``resnet_core.receptive_field``.
+* receptive field (``rf``, ``jump``, ``padding``): see ``resnet_core.geometry``.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from resnet_core.geometry import Field, field_after, output_size, union
 from resnet_core.model import ResidualAdd, ResNet, ZeroPadShortcut, build
-from resnet_core.receptive_field import Field, field_after, union
+from resnet_core.selection import normalize_input_size
 from resnet_core.spec import ResNetSpec
 
 STEM_MODULES = ("conv1", "bn1", "relu", "maxpool")
@@ -428,28 +429,32 @@ def _aggregate(records: list[LayerRecord]) -> tuple[tuple[BlockSummary, ...], tu
     return tuple(blocks), tuple(stages)
 
 
-def normalize_input_size(input_size: int | tuple[int, int] | list[int]) -> tuple[int, int]:
-    # bool is an int and a str is a sequence: neither is a size. A float or None is not iterable,
-    # which must still be a ValueError (one clear line in the CLI), not a TypeError.
-    if isinstance(input_size, (bool, str)) or not isinstance(input_size, (int, tuple, list)):
-        raise ValueError(f"input_size={input_size!r} is not allowed: an integer or an (H, W) pair is expected")
-    hw = (input_size, input_size) if isinstance(input_size, int) else tuple(input_size)
-    if len(hw) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in hw):
-        raise ValueError(f"input_size={input_size!r} is not allowed: an integer or an (H, W) pair is expected")
-    if not all(1 <= v <= 8192 for v in hw):
-        raise ValueError(f"input_size={input_size!r} is not allowed: each side must be from 1 to 8192 pixels")
-    return hw  # type: ignore[return-value]
-
-
 def analyze(spec: ResNetSpec, input_size: int | tuple[int, int] = 224, dtype: torch.dtype = torch.float32) -> Analysis:
     """Trace ``spec`` at ``input_size`` (an int or an (H, W) pair) and return every number.
 
-    Results are cached on (spec, size, dtype): specs are frozen and hashable.
+    Results are cached on (spec, size, dtype): specs are frozen and hashable. ``analyze.cache_clear()``
+    empties the cache and ``analyze.cache_info()`` reports its hits and misses (``functools.lru_cache``'s);
+    ``analyze_uncached`` always traces.
     """
+    return _analyze_cached(spec, normalize_input_size(input_size), dtype)
+
+
+def analyze_uncached(
+    spec: ResNetSpec, input_size: int | tuple[int, int] = 224, dtype: torch.dtype = torch.float32
+) -> Analysis:
+    """``analyze`` without its cache: traces every time (what the benchmarks time)."""
     return _analyze(spec, normalize_input_size(input_size), dtype)
 
 
 @lru_cache(maxsize=64)
+def _analyze_cached(spec: ResNetSpec, hw: tuple[int, int], dtype: torch.dtype) -> Analysis:
+    return _analyze(spec, hw, dtype)
+
+
+analyze.cache_clear = _analyze_cached.cache_clear  # type: ignore[attr-defined]
+analyze.cache_info = _analyze_cached.cache_info  # type: ignore[attr-defined]
+
+
 def _analyze(spec: ResNetSpec, hw: tuple[int, int], dtype: torch.dtype) -> Analysis:
     # The trace allocates thousands of small, acyclic objects (modules, meta tensors, records);
     # letting the cyclic collector rescan that growing heap made the time per block grow with
@@ -511,7 +516,7 @@ def _undersized(records: list[LayerRecord], hw: tuple[int, int]) -> LayerRecord 
 def minimum_input_size(records: list[LayerRecord] | tuple[LayerRecord, ...]) -> int:
     """The smallest square input at which every stride-2 layer still has at least 2 pixels to halve.
 
-    Computed from the traced layers' own geometry: out = floor((in + 2·pad − kernel) / stride) + 1.
+    Computed from the traced layers' own geometry (``geometry.output_size``).
     """
     line = _main_line(list(records))
     for n in range(1, 8193):
@@ -520,7 +525,7 @@ def minimum_input_size(records: list[LayerRecord] | tuple[LayerRecord, ...]) -> 
             if r.stride > 1 and size < r.stride:
                 ok = False
                 break
-            size = (size + 2 * r.pad - r.kernel) // r.stride + 1
+            size = output_size(size, r.kernel, r.stride, r.dilation or 1, r.pad)
         if ok:
             return n
     return 8193

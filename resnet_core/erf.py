@@ -28,9 +28,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from resnet_core.analysis import analyze, normalize_input_size
+from resnet_core.analysis import analyze
 from resnet_core.receptive_field import Field, computed_span
 from resnet_core.runtime import resolve_device
+from resnet_core.selection import normalize_input_size
 from resnet_core.signal import calibrate_batchnorm, normal_inputs, seeded_model
 from resnet_core.spec import ResNetSpec, default_input_size
 

@@ -1,72 +1,25 @@
-"""Receptive-field arithmetic, step by step, and a way to measure it.
+"""Receptive fields, step by step from the input to any layer, and a way to measure them.
 
-A unit's field is described by three integers, along one axis:
-
-* ``rf``      — its size in input pixels;
-* ``jump``    — input pixels between neighbouring units of the same map (the product of strides);
-* ``padding`` — output unit 0 sees input pixels ``-padding … -padding + rf - 1``; unit i is
-  shifted by ``i × jump``.
-
-A layer of kernel k, stride s, dilation d and padding p maps (rf, jump, padding) to::
-
-    k_eff    = d·(k − 1) + 1
-    rf'      = rf + (k_eff − 1) · jump
-    jump'    = jump · s
-    padding' = padding + p · jump
-
-(Araujo, Norris & Sim, "Computing Receptive Fields of Convolutional Neural Networks", Distill 2019.)
-Where two paths meet (the residual add), the field is the union of both paths' fields.
-
-``measure_receptive_field`` checks all of this against autograd: with every weight positive, the
-BatchNorms identities, the ReLUs removed and max-pooling replaced by average pooling, a unit's
-input gradient is non-zero exactly on the pixels it sees.
+The arithmetic (``Field``, ``field_after``, ``union``: rf, jump and padding through one layer) is
+``resnet_core.geometry``'s; the analysis applies it to every traced layer. This module sits above
+the analysis: ``receptive_field_steps`` reads the chain of layers behind one output off an
+``Analysis``, and ``measure_receptive_field`` checks all of it against autograd: with every weight
+positive, the BatchNorms identities, the ReLUs removed and max-pooling replaced by average
+pooling, a unit's input gradient is non-zero exactly on the pixels it sees.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
-if TYPE_CHECKING:
-    from resnet_core.analysis import Analysis, LayerRecord
-    from resnet_core.spec import ResNetSpec
-
-
-@dataclass(frozen=True)
-class Field:
-    rf: int
-    jump: int
-    padding: int
-
-    @staticmethod
-    def input() -> Field:
-        return Field(rf=1, jump=1, padding=0)
-
-    def span(self, unit: int = 0) -> tuple[int, int]:
-        """First and last input pixel (inclusive, may lie outside the image) seen by output ``unit``."""
-        start = -self.padding + unit * self.jump
-        return start, start + self.rf - 1
-
-
-def field_after(f: Field, kernel: int, stride: int, dilation: int = 1, pad: int = 0) -> Field:
-    """The recurrence above, for one layer."""
-    k_eff = dilation * (kernel - 1) + 1
-    return Field(rf=f.rf + (k_eff - 1) * f.jump, jump=f.jump * stride, padding=f.padding + pad * f.jump)
-
-
-def union(fields: list[Field]) -> Field:
-    """Field of a sum of paths: the smallest interval holding every path's interval (equal jumps)."""
-    if len(fields) == 1:
-        return fields[0]
-    jumps = {f.jump for f in fields}
-    if len(jumps) != 1:
-        raise ValueError(f"paths with different jumps {sorted(jumps)} cannot be added")
-    start = min(-f.padding for f in fields)
-    end = max(-f.padding + f.rf - 1 for f in fields)
-    return Field(rf=end - start + 1, jump=fields[0].jump, padding=-start)
+from resnet_core.analysis import Analysis, LayerRecord
+from resnet_core.geometry import Field
+from resnet_core.model import build
+from resnet_core.selection import normalize_input_size
+from resnet_core.spec import ResNetSpec
 
 
 @dataclass(frozen=True)
@@ -171,9 +124,6 @@ def measure_receptive_fields(
     Request i gets image i of a batch: in eval mode the images never mix, so the gradient of the
     sum of every request's unit, read image by image, is each unit's own input gradient.
     """
-    from resnet_core.analysis import normalize_input_size
-    from resnet_core.model import build
-
     h, w = normalize_input_size(input_size)
     model = _linearise(build(spec).double())
     modules = dict(model.named_modules())

@@ -35,6 +35,7 @@ import torch
 from torch import Tensor, nn
 
 from resnet_core.model import ResNet, build
+from resnet_core.selection import normalize_input_size
 from resnet_core.spec import ResNetSpec
 
 #: dtype names → torch dtypes. Anything but float32 runs under ``torch.autocast``.
@@ -286,7 +287,7 @@ def make_input(
     Its values do not change the timing; they depend on the device's generator (the CPU's and
     CUDA's differ), so compare across devices with a CPU input moved over.
     """
-    h, w = (input_size, input_size) if isinstance(input_size, int) else input_size
+    h, w = normalize_input_size(input_size)
     g = torch.Generator(device=device).manual_seed(0)
     x = torch.randn(batch, spec.in_channels, h, w, generator=g, device=device)
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x
@@ -526,7 +527,7 @@ def benchmark(
     also ``COMPILE_LOCK`` (dynamo's reset is process-wide).
     """
     device = resolve_device(config.device)
-    hw = (config.input_size, config.input_size) if isinstance(config.input_size, int) else config.input_size
+    hw = normalize_input_size(config.input_size)
     macs = macs_per_image(spec, hw)  # also rejects an input too small for the network, with the size to use
     compile_lock = holding_compile(lock_timeout_s) if config.compile else contextlib.nullcontext()
     with holding(device, lock_timeout_s), compile_lock:  # this order only: see COMPILE_LOCK

@@ -56,7 +56,8 @@ from torch import Tensor, nn
 from resnet_core.analysis import Analysis, analyze
 from resnet_core.model import ResNet, build
 from resnet_core.runtime import resolve_device
-from resnet_core.spec import PRESETS, ResNetSpec, describe
+from resnet_core.selection import normalize_input_size
+from resnet_core.spec import PRESETS, ResNetSpec, default_input_size, describe
 
 Progress = Callable[[int, int, str], None]  # (done, total, what is being measured)
 
@@ -135,9 +136,6 @@ def normal_inputs(shape: tuple[int, ...], seed: int, device: torch.device) -> Te
 
 
 def _hw(spec: ResNetSpec, input_size: int | tuple[int, int] | None) -> tuple[int, int]:
-    from resnet_core.analysis import normalize_input_size
-    from resnet_core.spec import default_input_size
-
     return normalize_input_size(default_input_size(spec) if input_size is None else input_size)
 
 

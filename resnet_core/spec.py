@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal, get_args, get_type_hints
 
 Block = Literal["basic", "bottleneck"]
 Stem = Literal["imagenet", "cifar", "deep"]
@@ -32,27 +32,65 @@ MAX_IN_CHANNELS = 64
 #: Output channels of one block = planes * EXPANSION[block] (He et al. 2015, §4.1 / Table 1).
 EXPANSION: dict[str, int] = {"basic": 1, "bottleneck": 4}
 
-#: What each field means, in one line; the CLI's --help and the app's tooltips read these.
-FIELD_HELP: dict[str, str] = {
-    "block": "residual block: 'basic' (two 3×3 convs) or 'bottleneck' (1×1, 3×3, 1×1, expansion 4)",
-    "layers": "blocks per stage, e.g. 3,4,6,3 (1 to 8 stages, 1 to 1000 blocks each)",
-    "stem": "'imagenet' (7×7/2 conv + 3×3/2 max-pool), 'cifar' (3×3/1 conv, no pool) "
-    "or 'deep' (three 3×3 convs + max-pool, the 'ResNet-C' stem)",
-    "width": "channels of the stem and of stage 1's 'planes'; stage i has width × 2^i",
-    "shortcut": "A zero-pad identity, B projection where the shape changes (torchvision), "
-    "C projection everywhere, D average-pool then projection where the shape changes, "
-    "none: plain net, no shortcut (the paper's plain baselines)",
-    "stride_on": "bottleneck only: the stride on the 3×3 conv (torchvision, 'v1.5') "
-    "or on the first 1×1 conv (the paper, 'v1')",
-    "groups": "groups of the bottleneck's 3×3 conv (ResNeXt cardinality)",
-    "width_per_group": "channels per group of the bottleneck's 3×3 conv at width 64; "
-    "128 makes torchvision's wide ResNets",
-    "preact": "pre-activation blocks (BN → ReLU → conv) of He et al. 2016, 'Identity Mappings'",
-    "zero_init_residual": "initialise the last BatchNorm of each residual branch to zero "
-    "(Goyal et al. 2017), so every block starts as an identity",
-    "num_classes": "outputs of the final fully connected layer",
-    "in_channels": "channels of the input image",
-}
+FieldKind = Literal["choice", "int", "bool", "layers"]
+FIELD_KINDS: tuple[str, ...] = get_args(FieldKind)
+_INFO = "resnet_explorer.field"  # the key of a field's FieldInfo in its dataclasses.field metadata
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One ``ResNetSpec`` field as every way into the project presents it, declared once beside the field.
+
+    Validation reads ``kind``, ``choices`` and the integer range; the URL codec and the CLI
+    (``resnet_core.selection``) read ``kind``, ``choices`` and ``flag``; the app's editor reads
+    ``label``, ``help``, ``option_text``, the range and ``advanced``; the CLI's ``--help`` reads
+    ``help``. A field's ``choices`` are its ``Literal`` type's values, so a new option is one edit.
+    """
+
+    name: str
+    kind: FieldKind
+    label: str  # the editor's label
+    help: str  # one line: the editor's tooltip and the CLI's --help
+    default: Any = None
+    choices: tuple[str, ...] = ()  # kind "choice": the allowed values, from the field's Literal type
+    option_texts: tuple[tuple[str, str], ...] = ()  # kind "choice": (value, the editor's text for it)
+    minimum: int = 1  # kind "int": the allowed range
+    maximum: int = 0
+    flag: str = ""  # the CLI flag: "--" + the name with dashes, unless declared
+    advanced: bool = False  # the editor shows it under "Advanced fields"
+
+    def option_text(self, value: str) -> str:
+        """The editor's text for one choice ('A: zero-pad identity'), or the value itself."""
+        return dict(self.option_texts).get(value, value)
+
+
+def spec_field(
+    default: Any,
+    kind: FieldKind,
+    label: str,
+    help: str,
+    *,
+    options: dict[str, str] | None = None,
+    maximum: int = 0,
+    flag: str = "",
+    advanced: bool = False,
+) -> Any:
+    """A ``ResNetSpec`` field with its ``FieldInfo``: ``width: int = spec_field(64, "int", "Width", "…", maximum=4096)``."""
+    if kind not in FIELD_KINDS:
+        raise TypeError(f"kind {kind!r} is not one of {', '.join(FIELD_KINDS)}")
+    if kind == "int" and maximum < 1:
+        raise TypeError(f"an int field needs its maximum ({label!r})")
+    info = FieldInfo(
+        "",
+        kind,
+        label,
+        help,
+        option_texts=tuple((options or {}).items()),
+        maximum=maximum,
+        flag=flag,
+        advanced=advanced,
+    )
+    return dataclasses.field(default=default, metadata={_INFO: info})
 
 
 def _fail(field: str, value: Any, allowed: str) -> ValueError:
@@ -72,53 +110,152 @@ def _check_choice(field: str, value: Any, choices: tuple[str, ...]) -> None:
         raise _fail(field, value, "choose one of " + ", ".join(repr(c) for c in choices))
 
 
+def _check_layers(field: str, value: Any) -> None:
+    if not isinstance(value, tuple):
+        raise _fail(field, value, "a sequence of blocks per stage, e.g. (3, 4, 6, 3)")
+    if not 1 <= len(value) <= MAX_STAGES:
+        raise _fail(field, value, f"1 to {MAX_STAGES} stages are allowed, got {len(value)}")
+    for i, n in enumerate(value):
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_BLOCKS_PER_STAGE:
+            raise _fail(
+                field,
+                value,
+                f"stage {i + 1} has {n!r} blocks; each stage needs an integer from 1 to {MAX_BLOCKS_PER_STAGE}",
+            )
+
+
+def _check_field(info: FieldInfo, value: Any) -> None:
+    """The checks a field's kind implies on its own; rules across fields are ``ResNetSpec``'s."""
+    if info.kind == "choice":
+        _check_choice(info.name, value, info.choices)
+    elif info.kind == "int":
+        _check_int(info.name, value, info.minimum, info.maximum)
+    elif info.kind == "bool":
+        if not isinstance(value, bool):
+            raise _fail(info.name, value, "true or false")
+    else:
+        _check_layers(info.name, value)
+
+
 @dataclass(frozen=True)
 class ResNetSpec:
-    """A residual network, field by field. See ``FIELD_HELP`` for each field's meaning."""
+    """A residual network, field by field. ``FIELDS`` holds each field's meaning, range and texts.
 
-    block: Block = "bottleneck"
-    layers: tuple[int, ...] = (3, 4, 6, 3)
-    stem: Stem = "imagenet"
-    width: int = 64
-    shortcut: Shortcut = "B"
-    stride_on: StrideOn = "3x3"
-    groups: int = 1
-    width_per_group: int = 64
-    preact: bool = False
-    zero_init_residual: bool = False
-    num_classes: int = 1000
-    in_channels: int = 3
+    To add a field: declare it here with ``spec_field`` (kind, label, one-line help, range or
+    ``Literal`` choices, advanced or not); validation, the app's editor, the URL and the CLI read
+    it from there. Rules that tie fields together go in ``__post_init__``; what the field does to
+    the network goes in ``model.py``.
+    """
+
+    block: Block = spec_field(
+        "bottleneck",
+        "choice",
+        "Block",
+        "residual block: 'basic' (two 3×3 convs) or 'bottleneck' (1×1, 3×3, 1×1, expansion 4)",
+    )
+    layers: tuple[int, ...] = spec_field(
+        (3, 4, 6, 3),
+        "layers",
+        "Blocks per stage",
+        f"blocks per stage, e.g. 3,4,6,3 (1 to {MAX_STAGES} stages, 1 to {MAX_BLOCKS_PER_STAGE} blocks each)",
+    )
+    stem: Stem = spec_field(
+        "imagenet",
+        "choice",
+        "Stem",
+        "'imagenet' (7×7/2 conv + 3×3/2 max-pool), 'cifar' (3×3/1 conv, no pool) "
+        "or 'deep' (three 3×3 convs + max-pool, the 'ResNet-C' stem)",
+        options={
+            "imagenet": "imagenet: 7×7/2 + max-pool",
+            "cifar": "cifar: 3×3/1",
+            "deep": "deep: three 3×3 + max-pool",
+        },
+    )
+    width: int = spec_field(
+        64,
+        "int",
+        "Width (stem channels)",
+        "channels of the stem and of stage 1's 'planes'; stage i has width × 2^i",
+        maximum=MAX_WIDTH,
+    )
+    shortcut: Shortcut = spec_field(
+        "B",
+        "choice",
+        "Shortcut",
+        "A zero-pad identity, B projection where the shape changes (torchvision), "
+        "C projection everywhere, D average-pool then projection where the shape changes, "
+        "none: plain net, no shortcut and no addition (the paper's plain baselines, §3.3)",
+        options={
+            "A": "A: zero-pad identity",
+            "B": "B: project on change",
+            "C": "C: project always",
+            "D": "D: avg-pool + project",
+            "none": "none: plain net, no shortcut",
+        },
+    )
+    stride_on: StrideOn = spec_field(
+        "3x3",
+        "choice",
+        "Stride placement",
+        "bottleneck only: the stride on the 3×3 conv (torchvision, 'v1.5') or on the first 1×1 conv (the paper, 'v1')",
+        options={"3x3": "3×3 (v1.5, torchvision)", "1x1": "first 1×1 (v1, paper)"},
+    )
+    groups: int = spec_field(
+        1,
+        "int",
+        "Groups (cardinality)",
+        "groups of the bottleneck's 3×3 conv (ResNeXt cardinality)",
+        maximum=MAX_GROUPS,
+        advanced=True,
+    )
+    width_per_group: int = spec_field(
+        64,
+        "int",
+        "Width per group",
+        "channels per group of the bottleneck's 3×3 conv at width 64; 128 makes torchvision's wide ResNets",
+        maximum=MAX_WIDTH,
+        advanced=True,
+    )
+    preact: bool = spec_field(
+        False,
+        "bool",
+        "Pre-activation blocks",
+        "pre-activation blocks (BN → ReLU → conv) of He et al. 2016, 'Identity Mappings'",
+        advanced=True,
+    )
+    zero_init_residual: bool = spec_field(
+        False,
+        "bool",
+        "Zero-init last BN",
+        "initialise the last BatchNorm of each residual branch to zero (Goyal et al. 2017), "
+        "so every block starts as an identity",
+        advanced=True,
+    )
+    num_classes: int = spec_field(
+        1000,
+        "int",
+        "Classes",
+        "outputs of the final fully connected layer",
+        maximum=MAX_CLASSES,
+        flag="--classes",
+        advanced=True,
+    )
+    in_channels: int = spec_field(
+        3, "int", "Input channels", "channels of the input image", maximum=MAX_IN_CHANNELS, advanced=True
+    )
 
     def __post_init__(self) -> None:
-        _check_choice("block", self.block, BLOCKS)
-        if isinstance(self.layers, list):  # accept a list, store the hashable tuple
-            object.__setattr__(self, "layers", tuple(self.layers))
-        if not isinstance(self.layers, tuple):
-            raise _fail("layers", self.layers, "a sequence of blocks per stage, e.g. (3, 4, 6, 3)")
-        if not 1 <= len(self.layers) <= MAX_STAGES:
-            raise _fail("layers", self.layers, f"1 to {MAX_STAGES} stages are allowed, got {len(self.layers)}")
-        for i, n in enumerate(self.layers):
-            if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_BLOCKS_PER_STAGE:
-                raise _fail(
-                    "layers",
-                    self.layers,
-                    f"stage {i + 1} has {n!r} blocks; each stage needs an integer from 1 to {MAX_BLOCKS_PER_STAGE}",
-                )
-        _check_choice("stem", self.stem, STEMS)
-        _check_int("width", self.width, 1, MAX_WIDTH)
+        for info in FIELDS:
+            value = getattr(self, info.name)
+            if info.kind == "layers" and isinstance(value, list):  # accept a list, store the hashable tuple
+                value = tuple(value)
+                object.__setattr__(self, info.name, value)
+            _check_field(info, value)
+
         if self.stem == "deep" and self.width % 2:
             raise _fail(
                 "width", self.width, "the deep stem halves the width in its first two convs, so it must be even"
             )
-        _check_choice("shortcut", self.shortcut, SHORTCUTS)
-        _check_choice("stride_on", self.stride_on, STRIDE_ONS)
-        _check_int("groups", self.groups, 1, MAX_GROUPS)
-        _check_int("width_per_group", self.width_per_group, 1, MAX_WIDTH)
-        for field in ("preact", "zero_init_residual"):
-            if not isinstance(getattr(self, field), bool):
-                raise _fail(field, getattr(self, field), "true or false")
-        _check_int("num_classes", self.num_classes, 1, MAX_CLASSES)
-        _check_int("in_channels", self.in_channels, 1, MAX_IN_CHANNELS)
         if self.shortcut == "none" and self.zero_init_residual:
             raise _fail(
                 "zero_init_residual",
@@ -126,7 +263,6 @@ class ResNetSpec:
                 "a plain net (shortcut 'none') has no shortcut to carry the signal, so zeroing each block's last "
                 "BatchNorm would zero every block's output; turn it off or choose a shortcut",
             )
-
         if self.block == "basic":
             # torchvision: "BasicBlock only supports groups=1 and base_width=64".
             if self.groups != 1:
@@ -210,8 +346,38 @@ class ResNetSpec:
         }
 
 
+def field_infos(cls: type) -> tuple[FieldInfo, ...]:
+    """Each field's declared ``FieldInfo``, completed with its name, default, choices and flag.
+
+    A field declared without ``spec_field`` is a ``TypeError``: it would be missing from the
+    editor, the URL and the CLI.
+    """
+    hints = get_type_hints(cls)
+    infos = []
+    for f in dataclasses.fields(cls):
+        info = f.metadata.get(_INFO)
+        if info is None:
+            raise TypeError(f"{cls.__name__}.{f.name} has no FieldInfo: declare it with spec_field(...)")
+        choices: tuple[str, ...] = get_args(hints[f.name]) if info.kind == "choice" else ()
+        if info.kind == "choice" and not choices:
+            raise TypeError(f"{cls.__name__}.{f.name} is a choice: its type must be a Literal of the allowed values")
+        stray = sorted(set(dict(info.option_texts)) - set(choices))
+        if stray:
+            raise TypeError(f"{cls.__name__}.{f.name}: option texts for values it does not allow: {', '.join(stray)}")
+        flag = info.flag or "--" + f.name.replace("_", "-")
+        infos.append(dataclasses.replace(info, name=f.name, default=f.default, choices=choices, flag=flag))
+    return tuple(infos)
+
+
+#: Every field's metadata, in field order: what the editor, the URL, the CLI and the README show.
+FIELDS: tuple[FieldInfo, ...] = field_infos(ResNetSpec)
+FIELD_INFO: dict[str, FieldInfo] = {info.name: info for info in FIELDS}
+#: What each field means, in one line (``FIELDS``' help texts, by name).
+FIELD_HELP: dict[str, str] = {info.name: info.help for info in FIELDS}
+
+
 def field_names() -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(ResNetSpec))
+    return tuple(info.name for info in FIELDS)
 
 
 def _imagenet(block: Block, layers: tuple[int, ...], **kw: Any) -> ResNetSpec:

@@ -1,11 +1,12 @@
 """Screenshots of every page at a laptop's 1280×800 and a projector's 1920×1080, for looking at.
 
-    .venv/bin/python scripts/screenshots.py [OUT_DIR] [PATH?QUERY ...]
+    .venv/bin/python scripts/screenshots.py [--size WxH ...] [OUT_DIR] [PATH?QUERY ...]
 
 Starts `streamlit run` on 127.0.0.1 (ports 8780-8789), drives Debian's Chromium, and writes
 OUT_DIR/<page>-<width>x<height>-<n>.png (default /tmp/shots): the first screenful, then one per
 further screenful of the page's scroll, up to four. Extra arguments add pages such as
-"explorer?arch=resnet152&level=layer".
+"explorer?arch=resnet152&level=layer"; each ``--size`` (e.g. ``--size 1280x800``) replaces the
+default sizes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.harness import chromium, streamlit_server, warm_up  # noqa: E402
+from scripts.harness import chromium, streamlit_server, warm_up  # noqa: E402
 
 SIZES = ((1280, 800), (1920, 1080))
 MAX_SCREENS = 4
@@ -32,7 +33,24 @@ def settle(page) -> None:
     page.wait_for_timeout(1500)  # charts and the diagram finish drawing
 
 
+def parse_sizes(argv: list[str]) -> tuple[list[tuple[int, int]], list[str]]:
+    """The ``--size WxH`` options (or SIZES when none is given) and the other arguments, in order."""
+    sizes, rest = [], []
+    args = iter(argv)
+    for arg in args:
+        if arg == "--size":
+            text = next(args, "")
+            if not re.fullmatch(r"\d+x\d+", text):
+                raise SystemExit(f"--size {text!r}: give the viewport as WIDTHxHEIGHT, e.g. --size 1280x800")
+            width, height = text.split("x")
+            sizes.append((int(width), int(height)))
+        else:
+            rest.append(arg)
+    return sizes or list(SIZES), rest
+
+
 def main(argv: list[str]) -> int:
+    sizes, argv = parse_sizes(argv)
     out = Path(argv[0]) if argv else Path("/tmp/shots")
     extra = argv[1:]
     out.mkdir(parents=True, exist_ok=True)
@@ -44,7 +62,7 @@ def main(argv: list[str]) -> int:
         nav.wait_for()
         targets = [urlparse(a.get_attribute("href")).path.lstrip("/") for a in nav.locator("a").all()]
         page.close()
-        for width, height in SIZES:
+        for width, height in sizes:
             for target in targets + extra:
                 page = browser.new_page(viewport={"width": width, "height": height})
                 page.goto(f"{base}/{target}")

@@ -1,22 +1,42 @@
-"""What the AppTest page tests share: open a page with a query string, read a Plotly figure."""
+"""What the AppTest page tests share: open a view with a query string, read a Plotly figure.
+
+A view is a module of ``app/views`` with a ``main()``; AppTest runs a two-line script that imports
+it and calls ``main()``, as ``app/streamlit_app.py``'s navigation does, without the navigation (so
+``st.query_params`` is the page's own, as at ``/<page>?…``). The module is imported once per test
+process: patch names in it (``monkeypatch.setattr(app.views.live, "build", …)``), not in the
+modules it imported them from.
+"""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-APP = Path(__file__).resolve().parents[1] / "app"
+
+def _view_script(page: str) -> None:
+    """The script AppTest runs: ``app.views.<page>.main()``."""
+    import importlib
+
+    importlib.import_module(f"app.views.{page}").main()
+
+
+def open_page(page: str, query: dict[str, str] | None = None, timeout: float = 120) -> AppTest:
+    """An AppTest of view ``page`` (``app/views/<page>.py``) with ``query`` as its URL query, not yet run."""
+    at = AppTest.from_function(_view_script, args=(page,), default_timeout=timeout)
+    at.query_params.update(query or {})
+    return at
+
+
+def no_exceptions(at: AppTest) -> AppTest:
+    """Fail on any exception the page raised; return ``at`` for chaining."""
+    assert not at.exception, [e.value for e in at.exception]
+    return at
 
 
 def run_page(page: str, query: dict[str, str] | None = None, timeout: float = 120) -> AppTest:
-    """Run app/<page>.py once with `query` as its URL query, and fail on any exception in the page."""
-    at = AppTest.from_file(str(APP / f"{page}.py"), default_timeout=timeout)
-    at.query_params.update(query or {})
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    """Run view ``page`` once with ``query`` as its URL query, and fail on any exception in the page."""
+    return no_exceptions(open_page(page, query, timeout).run())
 
 
 def plotly_figure(at: AppTest, key: str) -> dict:

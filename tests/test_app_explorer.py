@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.formatting import fmt_bytes, fmt_giga, fmt_int, layers_csv
-from resnet_core import PRESETS, analyze, diagram
-from resnet_core.analysis import _analyze
+from app.formatting import fmt_bytes, fmt_giga, fmt_int
+from resnet_core import PRESETS, analyze, diagram, export
+from resnet_core.cli import main as cli
+from resnet_core.spec import FIELDS
 from tests import apptest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,7 +101,7 @@ def test_diagram_controls_change_the_dot_and_the_url():
     at.segmented_control(key="level").set_value("layer").run()
     assert '"layer1.0.conv1"' in dot_of(at) and at.query_params["level"] == "layer"
     at.segmented_control(key="rankdir").set_value("LR").run()
-    assert 'rankdir="LR"' in dot_of(at) and at.query_params["dir"] == "LR"
+    assert re.search(r'\brankdir="?LR\b', dot_of(at)) and at.query_params["dir"] == "LR"
     at.pills(key="annot").set_value(["rf"]).run()
     assert "receptive field" in dot_of(at) and at.query_params["annot"] == "rf"
     again = run_page(dict(at.query_params))
@@ -181,24 +183,52 @@ def test_table_filters_by_stage_and_keeps_numbers_numeric():
     assert at.query_params["stage"] == "layer3"
 
 
-def test_csv_export_has_one_row_per_layer():
+def test_csv_export_has_one_row_per_layer(capsys):
     a = analyze(PRESETS["resnet18"], 224)
-    rows = list(csv.DictReader(io.StringIO(layers_csv(a))))
-    assert len(rows) == len(a.layers)
+    text = export.csv_text(export.layer_rows(a))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == len(a.layers) and {r["level"] for r in rows} == {"layer"}
     assert rows[0]["name"] == "conv1" and int(rows[0]["params"]) == a.layers[0].params
     assert sum(int(r["macs"]) for r in rows) == a.totals.macs
+    # the CLI's schema: its layer-level CSV holds these very lines, between its stage and block rows
+    assert cli(["summary", "resnet18", "--level", "layer", "--format", "csv"]) == 0
+    cli_lines = capsys.readouterr().out.splitlines()
+    assert [line for line in cli_lines if line.startswith("layer,")] == text.splitlines()[1:]
+    assert cli_lines[0] == text.splitlines()[0]
+
+
+def test_json_export_is_the_clis(capsys):
+    spec = PRESETS["resnet50"].replace(stride_on="1x1")
+    assert cli(["summary", "resnet50", "--stride-on", "1x1", "--input", "224x160", "--format", "json"]) == 0
+    assert capsys.readouterr().out == export.json_text(analyze(spec, (224, 160)), "resnet50")
 
 
 def test_rerun_for_a_network_already_seen_recomputes_nothing():
     at = run_page({"arch": "resnet101"})
     at.selectbox(key="arch").select("resnet50").run()
     # Forget the library's own cache: from here on, any analysis would count as a miss.
-    _analyze.cache_clear()
+    analyze.cache_clear()
     at.run()
     at.selectbox(key="arch").select("resnet101").run()
     at.selectbox(key="arch").select("resnet50").run()
     assert not at.exception
-    assert _analyze.cache_info().misses == 0
+    assert analyze.cache_info().misses == 0
+
+
+def test_the_spec_editor_is_drawn_from_the_field_metadata():
+    """Every ResNetSpec field has its widget, labelled, explained and bounded by its FieldInfo alone."""
+    at = run_page({"arch": "resnet50"})
+    widget = {"choice": at.selectbox, "int": at.number_input, "bool": at.toggle, "layers": at.text_input}
+    for info in FIELDS:
+        w = widget[info.kind](key=info.name)
+        assert (w.label, w.help) == (info.label, info.help)
+        if info.kind == "choice":
+            assert list(w.options) == [info.option_text(c) for c in info.choices]
+        if info.kind == "int":
+            assert (w.min, w.max) == (info.minimum, info.maximum)
+    inside = {e.key for exp in at.expander if exp.label == "Advanced fields" for e in exp if getattr(e, "key", None)}
+    assert inside >= {info.name for info in FIELDS if info.advanced}
+    assert not inside & {info.name for info in FIELDS if not info.advanced}
 
 
 def test_entry_file_registers_the_pages_and_opens_the_explorer():

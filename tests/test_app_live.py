@@ -9,7 +9,6 @@ import io
 import json
 import threading
 from functools import partial
-from pathlib import Path
 
 import pytest
 import torch
@@ -18,21 +17,13 @@ from streamlit.testing.v1 import AppTest
 
 from resnet_core import PRESETS, analyze, build, weights
 from resnet_core.images import load_image, preprocess, top_k
+from tests.apptest import no_exceptions, open_page
 
-PAGE = str(Path(__file__).resolve().parents[1] / "app" / "live.py")
 UPLOAD = "Upload a .pth / .pt"
 
 
 def page(arch: str = "resnet20", size: str | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.query_params["live_arch"] = arch
-    if size:
-        at.query_params["live_input"] = size
-    return at.run()
-
-
-def no_exceptions(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
+    return open_page("live", {"live_arch": arch} | ({"live_input": size} if size else {})).run()
 
 
 def state_dict_bytes(sd) -> bytes:
@@ -186,17 +177,15 @@ def test_published_weights_download_with_progress_then_predict(weights_server, t
 
 
 def test_a_network_too_big_to_build_is_declined_without_building_it(monkeypatch):
-    import resnet_core
+    from app.views import live
     from app.widgets import MAX_BUILD_PARAMS
 
     def no_build(*args, **kwargs):
         raise AssertionError("the page built a network it should have declined")
 
-    # AppTest runs the page's file afresh: its `from resnet_core import build` picks this up
-    monkeypatch.setattr(resnet_core, "build", no_build)
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.query_params.update({"live_arch": "resnet18", "live_width": "4096"})
-    at.run()
+    # the view's own name for resnet_core.build, the one its model cache calls
+    monkeypatch.setattr(live, "build", no_build)
+    at = open_page("live", {"live_arch": "resnet18", "live_width": "4096"}).run()
     no_exceptions(at)
     params = analyze(PRESETS["resnet18"].replace(width=4096), 224).totals.params
     assert params > MAX_BUILD_PARAMS

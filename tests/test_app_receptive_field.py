@@ -6,7 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from resnet_core import PRESETS, analyze
-from resnet_core.receptive_field import Field, computed_span, measure_receptive_field, receptive_field_steps
+from resnet_core.geometry import Field
+from resnet_core.receptive_field import computed_span, measure_receptive_field, receptive_field_steps
 from tests.apptest import plotly_figure as figure
 from tests.apptest import run_page
 

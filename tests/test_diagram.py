@@ -12,12 +12,14 @@ import pytest
 
 from resnet_core import PRESETS, ResNetSpec, analyze
 from resnet_core.diagram import (
+    FILL_HIGHLIGHT,
+    SHORTCUT_KINDS,
     DiagramOptions,
     GraphvizNotFound,
+    block_figure,
     block_runs,
     dot_available,
     escape_html,
-    quote,
     render,
     to_dot,
 )
@@ -227,9 +229,9 @@ def test_one_stage_at_layer_level_draws_its_records_and_where_it_comes_from() ->
 NASTY = 'a "quoted" {brace} <b>angle</b> & back\\slash ]; evil [label="x'
 
 
-def test_quote_and_html_escape() -> None:
-    assert quote('say "hi" \\ {x}\nnext') == '"say \\"hi\\" \\\\ {x}\\nnext"'
+def test_html_escape() -> None:
     assert escape_html('<b> & "q"') == "&lt;b&gt; &amp; &quot;q&quot;"
+    assert escape_html("two\nlines") == "two<BR/>lines"
 
 
 @needs_dot
@@ -240,3 +242,190 @@ def test_a_nasty_title_cannot_break_the_dot() -> None:
     svg = ET.fromstring(render(text, "svg"))
     texts = "".join(t.text or "" for t in svg.iter() if t.tag.endswith("text"))
     assert NASTY in texts
+
+
+# -- the stage level keeps the shortcuts ----------------------------------------------------------
+
+
+@needs_dot
+@pytest.mark.parametrize(
+    "spec",
+    [
+        PRESETS["resnet18"],
+        PRESETS["resnet50"],
+        PRESETS["resnet56"],
+        PRESETS["resnet34"].replace(shortcut="C"),
+        PRESETS["resnet50"].replace(shortcut="D"),
+        PRESETS["resnet50"].replace(shortcut="A"),
+    ],
+    ids=["resnet18", "resnet50", "resnet56", "resnet34-C", "resnet50-D", "resnet50-A"],
+)
+@pytest.mark.parametrize("rankdir", ["TB", "LR"])
+def test_stage_level_loops_each_stages_shortcuts_around_it(spec: ResNetSpec, rankdir: str) -> None:
+    a = analyze(spec, 32 if spec.stem == "cifar" else 224)
+    edges = shortcut_edges(layout(to_dot(a, level="stage", rankdir=rankdir)))
+    assert sum(int(e["shortcuts"]) for e in edges) == len(a.blocks)
+    for stage in a.stages:
+        loops = [e for e in edges if e["tail"] == stage.name]
+        assert all(e["head"] == stage.name for e in loops)  # around the stage's own box
+        kinds = [b.shortcut for b in stage.blocks]
+        assert {e["kind"]: int(e["shortcuts"]) for e in loops} == {k: kinds.count(k) for k in set(kinds)}
+        for e in loops:
+            assert f"{e['shortcuts']} {e['kind']}" in e["label"]
+            identity_side = {e["tailport"], e["headport"]} == ({"nw", "sw"} if rankdir == "TB" else {"nw", "ne"})
+            assert identity_side == (e["kind"] == "identity")  # identity down one side, the others the other
+
+
+@needs_dot
+def test_stage_level_legend_names_the_kinds_drawn() -> None:
+    g = layout(to_dot(analyze(PRESETS["resnet50"].replace(shortcut="D")), level="stage"))
+    legend = {n.removeprefix("legend ").removesuffix(" from") for n in g["nodes"] if n.endswith(" from")}
+    assert legend == {"identity", "projection", "avgpool-projection"}
+    assert not any(
+        n.startswith("legend") for n in layout(to_dot(analyze(small(), 32), level="stage", legend=False))["nodes"]
+    )
+
+
+# -- highlight and compact ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("level", "node"), [("stage", "layer2"), ("block", "block layer2.0"), ("layer", "layer2.0.downsample.0")]
+)
+def test_highlight_fills_one_node_at_every_level(level: str, node: str) -> None:
+    a = analyze(PRESETS["resnet18"])
+    text = to_dot(a, level=level, highlight=node)
+    lines = [line for line in text.splitlines() if FILL_HIGHLIGHT in line]
+    assert len(lines) == 1 and re.match(rf'\s*"?{re.escape(node)}"? \[', lines[0])
+    assert FILL_HIGHLIGHT not in to_dot(a, level=level)
+
+
+def test_highlight_of_a_node_not_drawn_names_the_nodes() -> None:
+    with pytest.raises(ValueError, match=r"highlight='layer9' is not a node.*layer1"):
+        to_dot(analyze(PRESETS["resnet18"]), level="stage", highlight="layer9")
+
+
+@needs_dot
+def test_compact_layer_level_leaves_out_bn_and_relu_but_keeps_every_path() -> None:
+    a = analyze(PRESETS["resnet50"])
+    full = layout(to_dot(a, level="layer", fold=False))
+    compact_text = to_dot(a, level="layer", fold=False, compact=True)
+    g = layout(compact_text)
+    kinds = {r.name: r.kind for r in a.layers}
+    drawn = [n for n in g["nodes"] if n in kinds]
+    last_of_block = {b.layers[-1].name for b in a.blocks}
+    assert all(kinds[n] not in ("BatchNorm2d", "ReLU") or n in last_of_block for n in drawn)
+    assert len(drawn) < len([n for n in full["nodes"] if n in kinds])
+    # still one connected chain from the input to the classifier, every shortcut counted
+    heads = {e["head"] for e in g["edges"]}
+    assert all(n in heads for n in drawn)
+    assert sum(int(e["shortcuts"]) for e in shortcut_edges(g)) == len(a.blocks)
+    assert "resnet50 · input" not in compact_text  # a slide has its own title
+    assert 'POINT-SIZE="25"' in compact_text  # larger type: 18 pt titles × 1.4
+
+
+# -- one block, for a figure ----------------------------------------------------------------------
+
+FIGURES = [
+    (PRESETS["resnet34"], "layer1.1", "identity"),
+    (PRESETS["resnet34"], "layer2.0", "projection"),
+    (PRESETS["resnet34"].replace(shortcut="A"), "layer2.0", "zero-pad"),
+    (PRESETS["resnet34"].replace(shortcut="C"), "layer2.1", "projection"),
+    (PRESETS["resnet50"], "layer1.0", "projection"),
+    (PRESETS["resnet50"].replace(stride_on="1x1"), "layer2.0", "projection"),
+    (PRESETS["resnet50"].replace(shortcut="D"), "layer3.0", "avgpool-projection"),
+]
+
+
+@needs_dot
+@pytest.mark.parametrize(("spec", "block", "kind"), FIGURES)
+def test_block_figure_draws_the_blocks_records_by_their_short_names(spec: ResNetSpec, block: str, kind: str) -> None:
+    a = analyze(spec)
+    records = [r for r in a.layers if r.block == block]
+    g = layout(block_figure(a, block))
+    short = {r.name.removeprefix(block + ".") for r in records}
+    assert set(g["nodes"]) == short | {"x", "out"}
+    (edge,) = shortcut_edges(g)
+    assert (edge["head"], edge["kind"], edge["shortcuts"]) == ("add", kind, "1")
+    # every record's inputs are its edges: x for the block's input
+    for r in records:
+        tails = sorted(e["tail"] for e in g["edges"] if e["head"] == r.name.removeprefix(block + "."))
+        assert tails == sorted(i.removeprefix(block + ".") if i.startswith(block + ".") else "x" for i in r.inputs)
+
+
+@needs_dot
+@pytest.mark.parametrize(("spec", "block", "kind"), FIGURES)
+def test_compact_block_figure_keeps_the_convs_the_add_and_the_output(spec: ResNetSpec, block: str, kind: str) -> None:
+    a = analyze(spec)
+    records = [r for r in a.layers if r.block == block]
+    g = layout(block_figure(a, block, compact=True, rankdir="LR"))
+    kept = {r.name.removeprefix(block + ".") for r in records if r.kind not in ("BatchNorm2d", "ReLU")}
+    assert set(g["nodes"]) == kept | {records[-1].name.removeprefix(block + "."), "x", "out"}
+    heads = {e["head"] for e in g["edges"]}
+    assert set(g["nodes"]) - {"x"} <= heads  # nothing left dangling
+
+
+@pytest.mark.parametrize("node", ["x", "conv1", "bn2", "add", "downsample.0", "out"])
+def test_block_figure_highlights_any_of_its_nodes(node: str) -> None:
+    text = block_figure(analyze(PRESETS["resnet34"]), "layer2.0", highlight=node, title="ResNet-34, block layer2.0")
+    lines = [line for line in text.splitlines() if FILL_HIGHLIGHT in line]
+    assert len(lines) == 1 and re.match(rf'\s*"?{re.escape(node)}"? \[', lines[0])
+    assert "ResNet-34, block layer2.0" in text
+
+
+def test_block_figure_names_what_it_cannot_draw() -> None:
+    a = analyze(PRESETS["resnet18"])
+    with pytest.raises(ValueError, match=r"no block 'layer5.0'.*'layer1.0' to 'layer4.1'"):
+        block_figure(a, "layer5.0")
+    with pytest.raises(ValueError, match=r"highlight='conv3' is not a node"):
+        block_figure(a, "layer1.0", highlight="conv3")
+
+
+def test_every_shortcut_kind_has_a_style_and_a_legend() -> None:
+    from resnet_core.diagram import SHORTCUT_LEGEND, SHORTCUT_STYLE
+
+    assert set(SHORTCUT_STYLE) == set(SHORTCUT_LEGEND) == set(SHORTCUT_KINDS)
+
+
+# -- the statements are graphviz.Digraph's ------------------------------------------------------------
+
+
+def test_the_canvas_writes_what_the_digraph_api_writes() -> None:
+    """The diagram writes its statements into the Digraph's body itself (quoted once each, for speed):
+    they must be the very lines Digraph.node / edge / subgraph / attr write for the same calls."""
+    import graphviz
+
+    from resnet_core import diagram
+
+    def attrs(**kw: str | None) -> dict[str, str | None]:
+        return kw
+
+    node = attrs(label='<<B>a "b"</B>>', fillcolor="#E8F1FA", color=None, penwidth="2.5")
+    edge = attrs(label="<&#160;x>", kind="identity", shortcuts="3", weight="0", style="bold")
+    cluster = attrs(label="<<B>layer1</B>>", fontsize="18", style="rounded,filled", peripheries="1")
+
+    api = graphviz.Digraph(name="resnet", graph_attr={"rankdir": "TB"})
+    api.node("block layer1.0", **node)
+    api.edge("entry layer1", "add layer1.0", **edge)
+    with api.subgraph(name="cluster_layer1") as c:
+        c.attr("graph", **cluster)
+        c.node("layer1.0.conv1", **node)
+        with c.subgraph(name="cluster_layer1.0") as b:
+            b.attr("graph", **cluster)
+            b.edge("layer1.0.conv1", "node", **edge)  # "node" is a DOT keyword: quoted
+        with c.subgraph() as row:
+            row.attr(rank="same")
+            row.node("legend a")
+            row.node("legend b")
+
+    canvas = diagram._Canvas(DiagramOptions(), diagram._Type())
+    ours = graphviz.Digraph(name="resnet", graph_attr={"rankdir": "TB"})
+    root = diagram._Graph(ours.body)
+    canvas.node(root, "block layer1.0", **node)
+    canvas.edge(root, "entry layer1", "add layer1.0", **edge)
+    with canvas.subgraph(root, "cluster_layer1", **cluster) as c:
+        canvas.node(c, "layer1.0.conv1", **node)
+        with canvas.subgraph(c, "cluster_layer1.0", **cluster) as b:
+            canvas.edge(b, "layer1.0.conv1", "node", **edge)
+        diagram._same_rank(canvas, c, ["legend a", "legend b"])
+    assert ours.source == api.source

@@ -3,6 +3,7 @@ race slot, stopping and freeing, and a 20-step race whose ResNet-20 loss goes do
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import math
@@ -10,6 +11,7 @@ import pickle
 import tarfile
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -129,8 +131,11 @@ def test_a_race_can_be_stopped_from_another_thread_and_frees_its_nets():
     result = race.result()
     assert result.stopped and 3 <= result.steps_done < 500
     assert race.step() is None  # a stopped race takes no more steps
+    model = weakref.ref(race.models["resnet20"])
     race.close()
-    assert not hasattr(race, "models")  # models, optimisers and data are released
+    assert not hasattr(race, "models")  # models, optimisers and data are released …
+    gc.collect()
+    assert model() is None  # … and nothing else keeps the nets alive
     with pytest.raises(RuntimeError, match="closed"):
         race.layer_responses()
     assert RACE_QUEUE.status() == (None, 0)

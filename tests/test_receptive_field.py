@@ -12,14 +12,12 @@ import itertools
 import pytest
 
 from resnet_core import PRESETS, ResNetSpec, analyze
+from resnet_core.geometry import Field, field_after, union
 from resnet_core.receptive_field import (
-    Field,
     computed_span,
-    field_after,
     measure_receptive_field,
     measure_receptive_fields,
     receptive_field_steps,
-    union,
 )
 
 # -- the recurrence, by hand ------------------------------------------------------------------------

@@ -1,1 +1,1 @@
-"""One module per CLI subcommand; each registers itself with ``resnet_core.cli.command``."""
+"""One module per CLI subcommand: each has ``HELP``, ``add_arguments(parser)`` and ``run(args)``; ``cli.py`` lists them."""

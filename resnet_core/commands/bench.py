@@ -6,9 +6,10 @@ import argparse
 import json
 import sys
 
-from resnet_core.cli import UsageError, command, parse_input_size, spec_from_args
 from resnet_core.runtime import DEVICES, DTYPES, DeviceOutOfMemory, Measurement, RunConfig, benchmark, environment
-from resnet_core.spec import default_input_size
+from resnet_core.selection import UsageError, from_args
+
+HELP = "time the forward pass: latency, images/s, multiply-adds/s, peak memory"
 
 
 def _int_list(text: str) -> list[int]:
@@ -35,7 +36,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", default="float32", help=f"comma separated, from {', '.join(DTYPES)} (autocast)")
     p.add_argument("--channels-last", action="store_true", dest="channels_last", help="NHWC memory format")
     p.add_argument("--compile", action="store_true", help="torch.compile the model first (slow to start)")
-    p.add_argument("--input", default=None, help="input size N or HxW (default: the spec's, e.g. 224)")
     p.add_argument("--warmup", type=int, default=3, help="untimed runs first (default 3)")
     p.add_argument("--repeats", type=int, default=10, help="timed runs (default 10)")
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -45,12 +45,11 @@ def _mib(n: int | None) -> str:
     return "—" if n is None else f"{n / 2**20:,.0f}"
 
 
-@command("bench", "time the forward pass: latency, images/s, multiply-adds/s, peak memory", add_arguments)
 def run(args: argparse.Namespace) -> int:
-    spec = spec_from_args(args)
+    chosen = from_args(args)
+    spec, input_size = chosen.spec, chosen.input_size
     batches = _int_list(args.batch)
     dtypes = _dtype_list(args.dtype)
-    input_size = parse_input_size(args.input) if args.input else default_input_size(spec)
     runs = []
     error: DeviceOutOfMemory | None = None
     for dtype in dtypes:

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from resnet_core.analysis import analyze
-from resnet_core.cli import UsageError, command, parse_input_size, spec_from_args
 from resnet_core.diagram import (
     DEFAULT_ANNOTATIONS,
     LEVELS,
@@ -17,11 +16,12 @@ from resnet_core.diagram import (
     render,
     to_dot,
 )
-from resnet_core.spec import default_input_size, describe
+from resnet_core.selection import UsageError, from_args
+
+HELP = "the block diagram as Graphviz DOT, or laid out as SVG or PNG by Graphviz's dot"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--input", help="input size, N or HxW (default: the preset family's, 224 or 32)")
     p.add_argument("--level", choices=LEVELS, default="block", help="stage, block (default) or layer")
     p.add_argument(
         "--unfold",
@@ -89,14 +89,13 @@ def _stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-@command("diagram", "the block diagram as Graphviz DOT, or laid out as SVG or PNG by Graphviz's dot", add_arguments)
 def run(args: argparse.Namespace) -> int:
-    spec = spec_from_args(args)
+    chosen = from_args(args)
     if args.format == "png" and not args.output and _stdout_is_terminal():
         raise UsageError("PNG is binary and standard output is a terminal; write it to a file with -o FILE")
-    analysis = analyze(spec, parse_input_size(args.input) if args.input else default_input_size(spec))
+    analysis = analyze(chosen.spec, chosen.input_size)
     residual, every = [s.name for s in analysis.stages if s.blocks], [s.name for s in analysis.stages]
-    options = _options(args, describe(spec, base=args.arch), residual, every)
+    options = _options(args, chosen.title, residual, every)
     text = to_dot(analysis, options)
     if args.format == "dot":
         data = text.encode("utf-8")

@@ -8,23 +8,20 @@ receptive-field columns added; JSON and CSV carry the same numbers for scripts.
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from resnet_core.analysis import Analysis, GroupSummary, LayerRecord, analyze
-from resnet_core.cli import command, parse_input_size, spec_from_args
-from resnet_core.spec import default_input_size, describe
+from resnet_core.analysis import Analysis, analyze
+from resnet_core.export import LEVELS, Row, csv_text, json_text, rows
+from resnet_core.selection import from_args
 
-LEVELS = ("stage", "block", "layer")
+HELP = "per-layer table: output shapes, parameters, MACs and receptive fields"
+
 FORMATS = ("table", "json", "csv")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--input", default=None, help="input size N or HxW (default: the spec's, 224 or 32 for CIFAR)")
     p.add_argument(
         "--level",
         choices=LEVELS,
@@ -34,74 +31,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "operation, the residual add included). JSON always holds all three.",
     )
     p.add_argument("--format", choices=FORMATS, default="table", help="table (default), json or csv")
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the table or CSV, whatever its level."""
-
-    depth: int  # 0 stage, 1 block (or a stem/head layer), 2 layer inside a block
-    level: str  # "stage" | "block" | "layer"
-    name: str
-    kind: str
-    stage: str
-    block: str | None
-    output_shape: tuple[int, ...]
-    params: int
-    macs: int
-    other_ops: int
-    activation_bytes: int
-    rf: int
-    jump: int
-    padding: int
-
-    @classmethod
-    def of_layer(cls, r: LayerRecord, depth: int) -> Row:
-        return cls(
-            depth, "layer", r.name, r.kind, r.stage, r.block, r.output_shape, r.params, r.macs, r.other_ops,
-            r.activation_bytes, r.rf, r.jump, r.padding,
-        )  # fmt: skip
-
-    @classmethod
-    def of_group(cls, g: GroupSummary, level: str, kind: str, depth: int) -> Row:
-        block = g.name if level == "block" else None
-        return cls(
-            depth, level, g.name, kind, g.stage, block, g.output_shape, g.params, g.macs, g.other_ops,
-            g.activation_bytes, g.rf, g.jump, g.padding,
-        )  # fmt: skip
-
-
-#: How a block's Kind cell names a shortcut that is not a plain identity (kept short: the table
-#: should fit a terminal; the layer level shows the shortcut's own rows).
-SHORTCUT_TAGS = {"zero-pad": " +pad", "projection": " +proj", "avgpool-projection": " +pool+proj"}
-
-
-def _block_kind(a: Analysis) -> str:
-    return "BasicBlock" if a.spec.block == "basic" else "Bottleneck"
-
-
-def _stage_kind(a: Analysis, name: str, blocks: int) -> str:
-    if name in ("stem", "head"):
-        return name.capitalize()
-    return f"{blocks} × {_block_kind(a)}"
-
-
-def rows(a: Analysis, level: str) -> list[Row]:
-    """The rows of ``level``, in execution order, as a tree: stage → block → layer."""
-    out: list[Row] = []
-    for stage in a.stages:
-        out.append(Row.of_group(stage, "stage", _stage_kind(a, stage.name, len(stage.blocks)), 0))
-        if level == "stage":
-            continue
-        if not stage.blocks:  # the stem and the head: their layers are their units
-            out.extend(Row.of_layer(r, 1) for r in stage.layers)
-            continue
-        for block in stage.blocks:
-            kind = _block_kind(a) + SHORTCUT_TAGS.get(block.shortcut, "")
-            out.append(Row.of_group(block, "block", kind, 1))
-            if level == "layer":
-                out.extend(Row.of_layer(r, 2) for r in block.layers)
-    return out
 
 
 def _tree_names(table: Sequence[Row]) -> list[str]:
@@ -175,55 +104,16 @@ def format_table(a: Analysis, level: str, title: str) -> str:
     return "\n".join(out)
 
 
-def as_json(a: Analysis, arch: str) -> dict:
-    """The one JSON object: arch, spec, input shape, totals, stages, blocks, layers."""
-    return {
-        "arch": arch,
-        **a.as_dict(),
-        "blocks": [{**b.as_dict(), "stage": b.stage, "shortcut": b.shortcut, "stride": b.stride} for b in a.blocks],
-    }
-
-
-CSV_FIELDS = (
-    "level",
-    "name",
-    "kind",
-    "stage",
-    "block",
-    "output_shape",
-    "params",
-    "macs",
-    "other_ops",
-    "activation_bytes",
-    "rf",
-    "jump",
-    "padding",
-)
-
-
-def write_csv(a: Analysis, level: str) -> None:
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
-    for r in rows(a, level):
-        shape = "x".join(str(n) for n in r.output_shape)
-        writer.writerow(
-            (r.level, r.name, r.kind, r.stage, r.block or "", shape, r.params, r.macs, r.other_ops,
-             r.activation_bytes, r.rf, r.jump, r.padding)
-        )  # fmt: skip
-
-
-@command("summary", "per-layer table: output shapes, parameters, MACs and receptive fields", add_arguments)
 def run(args: argparse.Namespace) -> int:
-    spec = spec_from_args(args)
-    input_size = parse_input_size(args.input) if args.input else default_input_size(spec)
-    a = analyze(spec, input_size)  # ValueError / InputTooSmallError → one line, exit 2 (cli.main)
+    chosen = from_args(args)
+    a = analyze(chosen.spec, chosen.input_size)  # ValueError / InputTooSmallError → one line, exit 2 (cli.main)
     try:
         if args.format == "json":
-            print(json.dumps(as_json(a, args.arch)))
+            sys.stdout.write(json_text(a, args.arch))
         elif args.format == "csv":
-            write_csv(a, args.level)
+            sys.stdout.write(csv_text(rows(a, args.level)))
         else:
-            print(format_table(a, args.level, describe(spec, base=args.arch)))  # ARCH is always a preset
+            print(format_table(a, args.level, chosen.title))  # ARCH is always a preset
         sys.stdout.flush()
     except BrokenPipeError:  # `summary … | head`: the reader left; that is not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.harness import HarnessError, chromium, streamlit_server, warm_up
+from scripts.harness import HarnessError, chromium, streamlit_server, warm_up
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
-from app.formatting import CSV_COLUMNS
 from resnet_core import PRESETS, analyze
+from resnet_core.export import CSV_FIELDS
 
 pytestmark = pytest.mark.e2e
 
@@ -105,7 +105,7 @@ def test_csv_download_has_a_row_per_layer(page: Page, warm_server: str):
     download = info.value
     assert download.suggested_filename == "resnet18_224_layers.csv"
     rows = list(csv.reader(io.StringIO(download.path().read_text(encoding="utf-8"))))
-    assert tuple(rows[0]) == CSV_COLUMNS
+    assert tuple(rows[0]) == CSV_FIELDS and {row[0] for row in rows[1:]} == {"layer"}
     assert len(rows) - 1 == len(analyze(PRESETS["resnet18"], 224).layers)
 
 
@@ -127,7 +127,7 @@ def test_the_network_follows_you_across_pages_and_back(page: Page, warm_server: 
 
 def test_every_lecture_step_fits_a_projector_without_scrolling(browser, warm_server: str):
     """Lecture mode's promise: one idea per screen at 1920×1080, nothing below the fold."""
-    from resnet_core.explainer import steps
+    from app.teaching.sections import steps
 
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     page = context.new_page()

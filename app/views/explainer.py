@@ -9,16 +9,21 @@ Two modes, both in the URL:
 * lecture (``/explainer?mode=lecture&step=7``): one idea per screen in large type for a
   1920×1080 projector, previous / next buttons that rewrite ``step``, a link to every step.
 
-The text is ``assets/explainer/*.md``; ``resnet_core.explainer`` fills its placeholders from the
-model, draws the diagrams and holds the questions. Widget keys start with ``ex_``.
+The text is ``assets/explainer/*.md``; ``app.teaching`` parses it, fills its placeholders from the
+model, draws the block figures and holds the annotated source and the questions. Widget keys start
+with ``ex_``.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from app.teaching.figures import DIAGRAMS, block_dot
+from app.teaching.numbers import fill
+from app.teaching.questions import check_answer, questions_for
+from app.teaching.sections import first_step_of, section, sections, steps
+from app.teaching.sources import SOURCES, annotated_lines, marked_code
 from app.widgets import parse_choice, remember, show_error, spec_editor, url_param, write_url
-from resnet_core import explainer as ex
 from resnet_core.spec import describe
 
 MODE_KEY, SECTION_KEY, STEP_KEY = "mode", "section", "step"
@@ -80,7 +85,13 @@ def go_to_reading(slug: str) -> None:
 
 
 def go_to_lecture(slug: str) -> None:
-    go_to_step(ex.first_step_of(slug))
+    go_to_step(first_step_of(slug))
+
+
+def block_figure(key: str, *, highlight: str | None = None, compact: bool = False) -> None:
+    """Draw block figure ``key`` (``app.teaching.figures``): the page's one way to draw one, large on a
+    lecture slide (``compact``, as wide as its column), at its natural size beside the source."""
+    st.graphviz_chart(block_dot(key, highlight=highlight, compact=compact), width="stretch" if compact else "content")
 
 
 # -- lecture mode ---------------------------------------------------------------------------------
@@ -88,13 +99,13 @@ def go_to_lecture(slug: str) -> None:
 
 def lecture() -> None:
     st.markdown(LECTURE_CSS, unsafe_allow_html=True)
-    all_steps = ex.steps()
+    all_steps = steps()
     total = len(all_steps)
     n, notice = requested_step(total)
     step = all_steps[n - 1]
-    section = ex.section(step.section)
+    its_section = section(step.section)
     try:
-        title, body = ex.fill(step.title), ex.fill(step.body)
+        title, body = fill(step.title), fill(step.body)
     except (KeyError, ValueError) as e:
         show_error(e)
         return
@@ -105,7 +116,7 @@ def lecture() -> None:
         with text_col:
             st.markdown(body)
         with diagram_col:
-            st.graphviz_chart(ex.block_dot(step.diagram, compact=True), width="stretch")
+            block_figure(step.diagram, compact=True)
     else:
         st.markdown(body)
 
@@ -115,7 +126,7 @@ def lecture() -> None:
         st.button("◀ Previous", key="ex_prev", disabled=n <= 1, on_click=go_to_step, args=(n - 1,))
     with where_col:
         st.markdown(
-            f'<div class="ex-foot">\n\nStep {n} of {total} · {section.title} · '
+            f'<div class="ex-foot">\n\nStep {n} of {total} · {its_section.title} · '
             f"link to this step: [?mode=lecture&step={n}](?mode=lecture&step={n})\n\n</div>",
             unsafe_allow_html=True,
         )
@@ -131,9 +142,9 @@ def lecture() -> None:
 
 
 def annotated_source(slug: str) -> None:
-    source = ex.SOURCES[slug]
+    source = SOURCES[slug]
     try:
-        lines = ex.annotated_lines(source)
+        lines = annotated_lines(source)
     except LookupError as e:
         show_error(e)
         return
@@ -146,13 +157,13 @@ def annotated_source(slug: str) -> None:
         key=f"ex_ann_{slug}",
     )
     ann = lines[choice][1]
-    st.code(ex.marked_code(source, selected=choice + 1), language="python")
-    st.caption(f"◀◀ {choice + 1} builds the highlighted node **{ann.node}** of: {ex.DIAGRAMS[ann.diagram].title}")
-    st.graphviz_chart(ex.block_dot(ann.diagram, highlight=ann.node), width="content")
+    st.code(marked_code(source, selected=choice + 1), language="python")
+    st.caption(f"◀◀ {choice + 1} builds the highlighted node **{ann.node}** of: {DIAGRAMS[ann.diagram].title}")
+    block_figure(ann.diagram, highlight=ann.node)
 
 
 def check_yourself(slug: str, spec, name: str) -> None:
-    questions = ex.questions_for(slug)
+    questions = questions_for(slug)
     if not questions:
         return
     st.subheader("Check yourself")
@@ -174,7 +185,7 @@ def check_yourself(slug: str, spec, name: str) -> None:
                 st.warning("Type a number first.")
             else:
                 right = q.answer(spec)
-                if ex.check_answer(q, spec, given):
+                if check_answer(q, spec, given):
                     st.success(f"Right: {right:,}. {q.why}")
                 else:
                     st.error(f"Not quite: the model says {right:,}. {q.why}")
@@ -182,7 +193,7 @@ def check_yourself(slug: str, spec, name: str) -> None:
 
 def reading() -> None:
     st.markdown(READING_CSS, unsafe_allow_html=True)
-    all_sections = ex.sections()
+    all_sections = sections()
     slugs = [s.slug for s in all_sections]
     titles = {s.slug: f"{s.number}. {s.title}" for s in all_sections}
 
@@ -195,19 +206,19 @@ def reading() -> None:
     with st.sidebar:
         choice = spec_editor("ex_q_", sidebar=False, default_arch="resnet50", title="Spec for the questions")
 
-    section = ex.section(slug)
+    shown = section(slug)
     head_col, button_col = st.columns([5, 1], vertical_alignment="bottom")
     with head_col:
-        st.title(f"{section.number}. {section.title}")
+        st.title(f"{shown.number}. {shown.title}")
     with button_col:
         st.button("Present (lecture mode)", key="ex_present", on_click=go_to_lecture, args=(slug,))
     try:
-        body = ex.fill(section.body)
+        body = fill(shown.body)
     except (KeyError, ValueError) as e:
         show_error(e)
         return
 
-    if slug in ex.SOURCES:
+    if slug in SOURCES:
         text_col, code_col = st.columns([1, 1], gap="large")
         with text_col:
             st.markdown(body)
@@ -233,7 +244,9 @@ def reading() -> None:
     )
 
 
-if current_mode() == "lecture":
-    lecture()
-else:
-    reading()
+def main() -> None:
+    """The explainer page: lecture mode when the URL says ``mode=lecture``, else reading mode."""
+    if current_mode() == "lecture":
+        lecture()
+    else:
+        reading()

@@ -8,13 +8,11 @@ every forward pass holds the device's lock, so two sessions never time each othe
 from __future__ import annotations
 
 import hashlib
-import math
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
+from app.charts import activation_figure, stage_time_chart, sweep_figure
 from app.formatting import fmt_bytes, size_text
 from app.widgets import show_error, spec_editor, too_big_to_build
 from resnet_core import ResNetSpec, build
@@ -167,28 +165,6 @@ def image_section() -> tuple[bytes, str] | None:
     return upload.getvalue(), upload.name
 
 
-def activation_figure(maps, cols: int = 8) -> go.Figure:
-    n = len(maps.channels)
-    rows = math.ceil(n / cols)
-    fig = make_subplots(
-        rows=rows,
-        cols=cols,
-        subplot_titles=[f"ch {c}" for c in maps.channels],
-        horizontal_spacing=0.01,
-        vertical_spacing=0.08,
-    )
-    for i in range(n):
-        fig.add_trace(
-            go.Heatmap(z=maps.maps[i].numpy(), coloraxis="coloraxis", hovertemplate="x %{x}, y %{y}: %{z:.3f}"),
-            row=i // cols + 1,
-            col=i % cols + 1,
-        )
-    fig.update_yaxes(autorange="reversed", showticklabels=False, scaleanchor="x", constrain="domain")
-    fig.update_xaxes(showticklabels=False, constrain="domain")
-    fig.update_layout(height=230 * rows + 40, margin=dict(l=10, r=10, t=40, b=10), coloraxis=dict(colorscale="Viridis"))
-    return fig
-
-
 def predict_section(spec: ResNetSpec, model, device: str, dtype: str, resize: int, crop: int) -> None:
     chosen = image_section()
     if chosen is None:
@@ -310,37 +286,7 @@ def show_measurement(m: Measurement) -> None:
         help=m.peak_memory_kind,
     )
     if m.stage_ms:
-        fig = go.Figure(
-            go.Bar(x=list(m.stage_ms), y=list(m.stage_ms.values()), text=[f"{v:.2f}" for v in m.stage_ms.values()])
-        )
-        fig.update_layout(
-            title="Time per stage (eager, ms, median)",
-            height=280,
-            margin=dict(l=10, r=10, t=40, b=10),
-            yaxis_title="ms",
-        )
-        st.plotly_chart(fig, width="stretch", key="live_stage_chart")
-
-
-def sweep_figure(results: list[Measurement]) -> go.Figure:
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    batches = [m.batch for m in results]
-    fig.add_trace(go.Scatter(x=batches, y=[m.images_per_s for m in results], name="images/s", mode="lines+markers"))
-    fig.add_trace(
-        go.Scatter(
-            x=batches,
-            y=[m.latency_ms_median for m in results],
-            name="latency (ms)",
-            mode="lines+markers",
-            line=dict(dash="dot"),
-        ),
-        secondary_y=True,
-    )
-    fig.update_xaxes(type="log", title="batch size", tickvals=batches)
-    fig.update_yaxes(title="images / s", secondary_y=False)
-    fig.update_yaxes(title="median latency (ms)", secondary_y=True)
-    fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.1))
-    return fig
+        st.plotly_chart(stage_time_chart(m.stage_ms), width="stretch", key="live_stage_chart")
 
 
 def timing_section(choice, config: RunConfig) -> None:
@@ -452,6 +398,3 @@ def main() -> None:
                 predict_section(choice.spec, model, config.device, config.dtype, resize, crop)
     with timing_tab:
         timing_section(choice, config)
-
-
-main()

@@ -8,17 +8,16 @@ such as ``/explorer?arch=resnet50&stride_on=1x1&unfold=layer3`` restores the who
 
 from __future__ import annotations
 
-import json
 import re
 
 import pandas as pd
 import streamlit as st
 
-from app.formatting import fmt_bytes, fmt_giga, fmt_int, layers_csv, shape_text, size_text
-from app.state import Choice, encode_input_size
+from app.formatting import fmt_bytes, fmt_giga, fmt_int, shape_text, size_text
 from app.widgets import get_analysis, parse_choice, parse_list, remember, show_error, spec_editor, url_param, write_url
-from resnet_core import diagram
+from resnet_core import diagram, export
 from resnet_core.analysis import Analysis
+from resnet_core.selection import Selection, format_input_size
 from resnet_core.spec import PRESETS, ResNetSpec
 
 CONVENTION = (
@@ -65,18 +64,20 @@ def layer_table(spec: ResNetSpec, input_size: int | tuple[int, int]) -> pd.DataF
 
 @st.cache_data(show_spinner=False, max_entries=64, hash_funcs={ResNetSpec: repr})
 def csv_text(spec: ResNetSpec, input_size: int | tuple[int, int]) -> str:
-    return layers_csv(get_analysis(spec, input_size))
+    """One row per layer, in ``resnet_core.export``'s CSV schema (the CLI's, rows of level "layer" alone)."""
+    return export.csv_text(export.layer_rows(get_analysis(spec, input_size)))
 
 
 @st.cache_data(show_spinner=False, max_entries=64, hash_funcs={ResNetSpec: repr})
-def json_text(spec: ResNetSpec, input_size: int | tuple[int, int]) -> str:
-    return json.dumps(get_analysis(spec, input_size).as_dict(), indent=1)
+def json_text(spec: ResNetSpec, input_size: int | tuple[int, int], arch: str) -> str:
+    """``resnet_core.export``'s JSON: byte for byte what ``python -m resnet_core summary … --format json`` prints."""
+    return export.json_text(get_analysis(spec, input_size), arch)
 
 
 # -- the page ------------------------------------------------------------------------------------
 
 
-def headline(a: Analysis, choice: Choice) -> None:
+def headline(a: Analysis, choice: Selection) -> None:
     t = a.totals
     h, w = a.input_shape[2:]
     rf = a.final_field.rf
@@ -98,7 +99,7 @@ def headline(a: Analysis, choice: Choice) -> None:
     st.caption(CONVENTION + note)
 
 
-def diagram_section(a: Analysis, choice: Choice) -> str:
+def diagram_section(a: Analysis, choice: Selection) -> str:
     """The diagram's controls (state in the URL) and the diagram itself; returns its DOT text."""
     stages = [s.name for s in a.stages if s.blocks]
     url_param("level", "level", DEFAULT_LEVEL, parse_choice(LEVELS))
@@ -215,7 +216,7 @@ def rendered(dot: str, fmt: str) -> bytes:
     return diagram.render(dot, fmt)
 
 
-def table_section(choice: Choice) -> None:
+def table_section(choice: Selection) -> None:
     df = layer_table(choice.spec, choice.input_size)
     stages = list(dict.fromkeys(df["stage"]))
     url_param("stage_filter", "stage", "all stages", parse_choice(("all stages", *stages)))
@@ -252,20 +253,20 @@ def table_section(choice: Choice) -> None:
     )
 
 
-def downloads(choice: Choice, dot: str) -> None:
+def downloads(choice: Selection, dot: str) -> None:
     """CSV and JSON of the analysis, the diagram as DOT, and (with Graphviz's dot) as SVG and PNG.
 
     The files are made when a button is clicked (callables), so a rerun renders nothing.
     """
     spec, size = choice.spec, choice.input_size
-    stem = choice.arch + ("_modified" if spec != PRESETS[choice.arch] else "") + f"_{encode_input_size(size)}"
+    stem = choice.arch + ("_modified" if spec != PRESETS[choice.arch] else "") + f"_{format_input_size(size)}"
     cols = st.columns(5)
     cols[0].download_button(
         "CSV (layers)", lambda: csv_text(spec, size), f"{stem}_layers.csv", "text/csv", key="dl_csv", on_click="ignore"
     )
     cols[1].download_button(
         "JSON (all)",
-        lambda: json_text(spec, size),
+        lambda: json_text(spec, size, choice.arch),
         f"{stem}.json",
         "application/json",
         key="dl_json",
@@ -306,6 +307,3 @@ def main() -> None:
     table_section(choice)
     st.subheader("Downloads")
     downloads(choice, dot)
-
-
-main()

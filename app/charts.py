@@ -1,0 +1,284 @@
+"""The app's Plotly charts: builders that take numbers already computed and return a figure.
+
+Every chart goes through ``readable(fig, height)``: one font size (``FONT_SIZE``) for axes, ticks,
+legends and labels, large enough for a projector (Streamlit's theme would otherwise shrink the
+axes' text). No Streamlit here; the views draw the figures with ``st.plotly_chart``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+
+import plotly.graph_objects as go
+from PIL import Image
+from plotly.subplots import make_subplots
+
+from resnet_core.compare import Summary
+from resnet_core.receptive_field import Step
+from resnet_core.runtime import ActivationMaps, Measurement
+
+FONT_SIZE = 16
+FONT = {"size": FONT_SIZE}
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")  # one per compared architecture (A … D), in every chart
+STAGE_COLORS = ("#7f7f7f", "#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#eeca3b", "#b279a2", "#ff9da6")
+
+#: (first, last) input pixel along one axis; a span of rows and one of columns make a rectangle.
+Span = tuple[int, int]
+
+
+def readable(fig: go.Figure, height: int) -> go.Figure:
+    """Fonts a projector can carry (Streamlit's theme would otherwise shrink the axes' text)."""
+    fig.update_layout(font=FONT, height=height, margin={"t": 30, "b": 10, "l": 10, "r": 10}, legend={"font": FONT})
+    fig.update_xaxes(tickfont=FONT, title_font=FONT)
+    fig.update_yaxes(tickfont=FONT, title_font=FONT)
+    return fig
+
+
+def label_positions(points: list[tuple[float, float, str]], size: tuple[int, int] = (1200, 480)) -> list[str]:
+    """A text position per point on log-log axes that keeps labels off each other and off every
+    marker, placed greedily in the order given, in rough screen pixels."""
+    logs = [(math.log10(x), math.log10(y)) for x, y, _ in points]
+    xs, ys = [p[0] for p in logs], [p[1] for p in logs]
+    sx = size[0] / max(max(xs) - min(xs), 0.5)
+    sy = size[1] / max(max(ys) - min(ys), 0.5)
+    char, line, gap = 8.5, 18.0, 9.0
+
+    def box(x: float, y: float, text: str, dx: int, dy: int) -> tuple[float, float, float, float]:
+        w, h = len(text) * char, line
+        cx = math.log10(x) * sx + dx * (w / 2 + gap)
+        cy = math.log10(y) * sy + dy * (h / 2 + gap)
+        return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+
+    def overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+        return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+    taken = [box(x, y, "●●", 0, 0) for x, y, _ in points]  # the markers
+    candidates = {
+        "middle right": (1, 0),
+        "top center": (0, 1),
+        "bottom center": (0, -1),
+        "middle left": (-1, 0),
+        "top right": (1, 1),
+        "bottom left": (-1, -1),
+        "top left": (-1, 1),
+        "bottom right": (1, -1),
+    }
+    out = []
+    for x, y, text in points:
+        scored = [
+            (sum(overlap(box(x, y, text, dx, dy), t) for t in taken), pos) for pos, (dx, dy) in candidates.items()
+        ]
+        best = min(scored, key=lambda t: t[0])[1]
+        taken.append(box(x, y, text, *candidates[best]))
+        out.append(best)
+    return out
+
+
+def stage_bars(labels: list[str], splits: list[dict[str, tuple[int, int]]], which: int, scale: float) -> go.Figure:
+    """Stacked bars: one bar per architecture, one stack per stage (stem, layer1 …, head)."""
+    stages: list[str] = []
+    for split in splits:
+        stages += [s for s in split if s not in stages and s != "head"]
+    stages.append("head")
+    fig = go.Figure()
+    for i, stage in enumerate(stages):
+        fig.add_bar(
+            name=stage,
+            x=labels,
+            y=[split[stage][which] / scale if stage in split else 0 for split in splits],
+            marker_color=STAGE_COLORS[i % len(STAGE_COLORS)],
+            hovertemplate=f"{stage}: %{{y:,.3f}}<extra>%{{x}}</extra>",
+        )
+    fig.update_layout(barmode="stack", legend={"traceorder": "normal", "title": {"text": "stage"}})
+    return readable(fig, 460)
+
+
+def preset_scatter(presets: dict[str, Summary], chosen: list[tuple[str, str, Summary]]) -> go.Figure:
+    """Parameters against MACs for every preset (``presets``: name → its totals at its own input
+    size), the chosen ones (letter, title, totals) marked.
+
+    A chosen architecture that sits exactly on a preset's point takes over that point's label."""
+    names = list(presets)
+    params = [s.params / 1e6 for s in presets.values()]
+    macs = [s.macs / 1e9 for s in presets.values()]
+    picked = [(s.macs / 1e9, s.params / 1e6, f"{letter}: {short_title(title)}") for letter, title, s in chosen]
+    on_picked = {(x, y) for x, y, _ in picked}
+    labels = ["" if (x, y) in on_picked else n for x, y, n in zip(macs, params, names, strict=True)]
+    positions = label_positions(picked + list(zip(macs, params, labels, strict=True)))
+    fig = go.Figure()
+    fig.add_scatter(
+        name="presets",
+        x=macs,
+        y=params,
+        text=labels,
+        customdata=names,
+        mode="markers+text",
+        textposition=positions[len(picked) :],
+        marker={"size": 9, "color": "#9a9a9a"},
+        textfont={"size": FONT_SIZE - 2, "color": "#555"},
+        hovertemplate="%{customdata}<br>%{x:,.3f} GMACs<br>%{y:,.2f} M params<extra></extra>",
+    )
+    for (x, y, text), (letter, title, _), color, pos in zip(picked, chosen, COLORS, positions, strict=False):
+        fig.add_scatter(
+            name=f"{letter}: {title}",
+            x=[x],
+            y=[y],
+            text=[text],
+            mode="markers+text",
+            textposition=pos,
+            marker={"size": 18, "color": color, "line": {"width": 2, "color": "white"}, "symbol": "diamond"},
+            textfont={"size": FONT_SIZE + 1, "color": color},
+            hovertemplate=f"{letter}: {title}<br>%{{x:,.3f}} GMACs<br>%{{y:,.2f}} M params<extra></extra>",
+        )
+    xs, ys = (
+        [math.log10(v) for v in macs + [p[0] for p in picked]],
+        [math.log10(v) for v in params + [p[1] for p in picked]],
+    )
+    fig.update_xaxes(type="log", title="multiply-adds per image (G, log scale)", range=[min(xs) - 0.2, max(xs) + 0.4])
+    fig.update_yaxes(type="log", title="parameters (M, log scale)", range=[min(ys) - 0.15, max(ys) + 0.15], dtick="D2")
+    return readable(fig, 600)
+
+
+def short_title(title: str) -> str:
+    """'resnet50' or 'resnet50*' for a modified one (the legend has the whole title)."""
+    return title.split(" (modified")[0] + ("*" if "(modified" in title else "")
+
+
+def growth_chart(steps: list[Step], input_hw: tuple[int, int]) -> go.Figure:
+    """rf (left axis) and jump (right axis) at each step along the main path."""
+    x = list(range(len(steps)))
+    names = [s.name for s in steps]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    lines = (  # name, values, line, on the right-hand axis; the jump changes in steps
+        ("rf", [s.rf for s in steps], {"width": 3, "color": "#1f77b4"}, False),
+        ("jump", [s.jump for s in steps], {"width": 3, "color": "#d62728", "shape": "hv"}, True),
+    )
+    for name, values, line, right in lines:
+        fig.add_scatter(
+            name=f"{name} (px)",
+            x=x,
+            y=values,
+            text=names,
+            mode="lines+markers",
+            line=line,
+            hovertemplate=f"step %{{x}}: %{{text}}<br>{name} %{{y}}<extra></extra>",
+            secondary_y=right,
+        )
+    fig.add_hline(
+        y=input_hw[0],
+        line={"dash": "dot", "color": "#555"},
+        annotation_text=f"input height {input_hw[0]} px",
+        annotation_position="top left",
+        annotation_font=FONT,
+    )
+    fig.update_xaxes(title="step along the main path (0 = input)")
+    fig.update_yaxes(title="rf: receptive field (px)", secondary_y=False, rangemode="tozero")
+    jumps = sorted({s.jump for s in steps})
+    fig.update_yaxes(
+        title="jump: stride in input px", secondary_y=True, showgrid=False, tickvals=jumps, range=[0, jumps[-1] * 1.05]
+    )
+    fig.update_layout(legend={"orientation": "h", "y": 1.08, "x": 0})
+    return readable(fig, 460)
+
+
+def image_uri(image: Image.Image) -> str:
+    """The image as a PNG data URI, the form ``go.Image`` takes."""
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def field_figure(
+    image: Image.Image, whole: tuple[Span, Span], inside: tuple[Span, Span], input_hw: tuple[int, int]
+) -> go.Figure:
+    """The image at input size, a unit's whole field (rows, columns; dashed, padding included), the
+    part of it inside the image (solid), and its centre."""
+    h, w = input_hw
+    (r0, r1), (c0, c1) = whole
+    fig = go.Figure()
+    fig.add_trace(go.Image(source=image_uri(image), x0=0, y0=0, dx=1, dy=1, hoverinfo="skip"))
+
+    def box(rows: Span, cols: Span, **style: object) -> None:
+        # Pixel i covers [i - 0.5, i + 0.5]; a span first…last covers [first - 0.5, last + 0.5].
+        fig.add_shape(type="rect", x0=cols[0] - 0.5, x1=cols[1] + 0.5, y0=rows[0] - 0.5, y1=rows[1] + 0.5, **style)
+
+    orange = "#ff7f0e"
+    box(
+        *whole,
+        line={"color": orange, "width": 3, "dash": "dash"},
+        fillcolor="rgba(255, 127, 14, 0.08)",
+        name="whole field",
+    )
+    box(*inside, line={"color": orange, "width": 4}, name="field inside the image")
+    box((0, h - 1), (0, w - 1), line={"color": "#222", "width": 2})  # the image's border
+    fig.add_scatter(
+        name="centre of the field",
+        x=[(c0 + c1) / 2],
+        y=[(r0 + r1) / 2],
+        mode="markers",
+        marker={"size": 14, "color": orange, "symbol": "x", "line": {"width": 2, "color": "white"}},
+        hovertemplate="centre: row %{y}, col %{x}<extra></extra>",
+    )
+    margin = 0.04 * max(h, w)
+    x_lo, x_hi = min(-0.5, c0 - 0.5) - margin, max(w - 0.5, c1 + 0.5) + margin
+    y_lo, y_hi = min(-0.5, r0 - 0.5) - margin, max(h - 0.5, r1 + 0.5) + margin
+    fig.update_xaxes(range=[x_lo, x_hi], title="input column (px)", showgrid=False, zeroline=False)
+    fig.update_yaxes(
+        range=[y_hi, y_lo], title="input row (px)", showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1
+    )
+    fig.update_layout(showlegend=False, plot_bgcolor="#e9e9e9")
+    return readable(fig, 580)
+
+
+def activation_figure(maps: ActivationMaps, cols: int = 8) -> go.Figure:
+    """The chosen channels of one layer's output as heat maps, ``cols`` a row, one colour scale for all."""
+    n = len(maps.channels)
+    rows = math.ceil(n / cols)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[f"ch {c}" for c in maps.channels],
+        horizontal_spacing=0.01,
+        vertical_spacing=0.08,
+    )
+    for i in range(n):
+        fig.add_trace(
+            go.Heatmap(z=maps.maps[i].numpy(), coloraxis="coloraxis", hovertemplate="x %{x}, y %{y}: %{z:.3f}"),
+            row=i // cols + 1,
+            col=i % cols + 1,
+        )
+    fig.update_yaxes(autorange="reversed", showticklabels=False, scaleanchor="x", constrain="domain")
+    fig.update_xaxes(showticklabels=False, constrain="domain")
+    fig.update_layout(coloraxis={"colorscale": "Viridis"})
+    return readable(fig, 230 * rows + 40).update_layout(margin_t=40)  # room for the subplot titles
+
+
+def sweep_figure(results: list[Measurement]) -> go.Figure:
+    """Images/s (left axis) and median latency (right axis) against the batch size of a sweep."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    batches = [m.batch for m in results]
+    fig.add_trace(go.Scatter(x=batches, y=[m.images_per_s for m in results], name="images/s", mode="lines+markers"))
+    fig.add_trace(
+        go.Scatter(
+            x=batches,
+            y=[m.latency_ms_median for m in results],
+            name="latency (ms)",
+            mode="lines+markers",
+            line={"dash": "dot"},
+        ),
+        secondary_y=True,
+    )
+    fig.update_xaxes(type="log", title="batch size", tickvals=batches)
+    fig.update_yaxes(title="images / s", secondary_y=False)
+    fig.update_yaxes(title="median latency (ms)", secondary_y=True)
+    fig.update_layout(legend={"orientation": "h", "y": 1.1})
+    return readable(fig, 360)
+
+
+def stage_time_chart(stage_ms: dict[str, float]) -> go.Figure:
+    """Milliseconds per stage of one timed forward pass, a bar each, the value written on it."""
+    fig = go.Figure(go.Bar(x=list(stage_ms), y=list(stage_ms.values()), text=[f"{v:.2f}" for v in stage_ms.values()]))
+    fig.update_layout(title="Time per stage (eager, ms, median)", yaxis_title="ms")
+    return readable(fig, 280).update_layout(margin_t=40)  # room for the title

@@ -1,0 +1,1 @@
+"""Tools run by hand or by the benchmarks and the end-to-end tests (``scripts.harness``)."""
