@@ -144,7 +144,7 @@ class GroupSummary:
 @dataclass(frozen=True)
 class BlockSummary(GroupSummary):
     index: int = 0  # position within its stage
-    shortcut: str = "identity"  # "identity" | "zero-pad" | "projection" | "avgpool-projection"
+    shortcut: str = "identity"  # "identity" | "zero-pad" | "projection" | "avgpool-projection" | "none" (plain)
     stride: int = 1
     shortcut_params: int = 0
     shortcut_macs: int = 0
@@ -273,6 +273,8 @@ def _counts(m: nn.Module, inp: Tensor, out: Tensor) -> tuple[int, int]:
 
 
 def _shortcut_kind(block_records: list[LayerRecord]) -> str:
+    if not any(r.kind == "ResidualAdd" for r in block_records):
+        return "none"  # a plain block (§3.3): no shortcut, no add, so no "join" records either
     kinds = [r.kind for r in block_records if r.path == "shortcut"]
     if not kinds:
         return "identity"

@@ -59,7 +59,10 @@ class ZeroPadShortcut(nn.Module):
 
 
 def make_shortcut(spec: ResNetSpec, in_channels: int, out_channels: int, stride: int) -> nn.Module | None:
-    """The shortcut of one block under the spec's option; ``None`` means a plain identity."""
+    """The shortcut of one block under the spec's option; ``None`` means a plain identity, or, for
+    ``shortcut="none"``, no shortcut at all (the block then has no add either)."""
+    if spec.shortcut == "none":
+        return None
     shape_changes = stride != 1 or in_channels != out_channels
     if spec.shortcut == "A":
         return ZeroPadShortcut(in_channels, out_channels, stride) if shape_changes else None
@@ -83,6 +86,11 @@ class ResidualBlock(nn.Module):
     Post-activation (the 2015 paper): conv → BN → ReLU for each conv, no ReLU after the last BN,
     then add, then ReLU. Pre-activation (He et al. 2016): BN → ReLU → conv for each conv, then add,
     and nothing after it; a projecting shortcut reads the pre-activated input, as in that paper.
+
+    ``residual=False`` is the paper's plain block (§3.3 "Plain Network", Fig. 3 middle): the same
+    convs, BNs and ReLUs, with no shortcut and no ``add`` module. Post-activation it is conv → BN →
+    ReLU for every conv (the last ReLU stays, now right after its BN); pre-activation it is BN → ReLU →
+    conv for every conv, which strings together exactly the same sequence of operations.
     """
 
     expansion: int = 1
@@ -92,19 +100,24 @@ class ResidualBlock(nn.Module):
         convs: list[nn.Conv2d],
         shortcut: nn.Module | None,
         preact: bool,
+        residual: bool = True,
     ) -> None:
         super().__init__()
+        if not residual and shortcut is not None:
+            raise ValueError("a plain block (residual=False) has no shortcut to hold a downsample module")
         self.num_convs = len(convs)
         self.preact = preact
+        self.residual = residual
         for i, conv in enumerate(convs, start=1):
             setattr(self, f"conv{i}", conv)
             setattr(self, f"bn{i}", nn.BatchNorm2d(conv.in_channels if preact else conv.out_channels))
             if preact or i < self.num_convs:
                 setattr(self, f"relu{i}", nn.ReLU(inplace=True))
         self.downsample = shortcut
-        self.add = ResidualAdd()
+        # A plain block has no add: None keeps the attribute (and the state_dict) as it is, with no module.
+        self.add = ResidualAdd() if residual else None
         if not preact:
-            setattr(self, f"relu{self.num_convs}", nn.ReLU(inplace=True))  # after the add
+            setattr(self, f"relu{self.num_convs}", nn.ReLU(inplace=True))  # after the add (plain: after the BN)
         self.stride = max(conv.stride[0] for conv in convs)
 
     def _part(self, kind: str, i: int) -> nn.Module:
@@ -119,6 +132,8 @@ class ResidualBlock(nn.Module):
                 if i == 1:
                     preactivated = out
                 out = self._part("conv", i)(out)
+            if self.add is None:
+                return out  # plain block
             if self.downsample is None:
                 shortcut = x
             elif isinstance(self.downsample, ZeroPadShortcut):
@@ -132,11 +147,15 @@ class ResidualBlock(nn.Module):
             out = self._part("bn", i)(self._part("conv", i)(out))
             if i < self.num_convs:
                 out = self._part("relu", i)(out)
+        if self.add is None:
+            return self._part("relu", self.num_convs)(out)  # plain block: conv → BN → ReLU, nothing added
         shortcut = x if self.downsample is None else self.downsample(x)
         return self._part("relu", self.num_convs)(self.add(out, shortcut))
 
     def zero_init_last(self) -> None:
         """Make the block start as an identity (Goyal et al. 2017, §5.1): the residual branch outputs 0."""
+        if not self.residual:
+            raise ValueError("a plain block has no shortcut: zeroing its branch would zero its output")
         if self.preact:
             nn.init.zeros_(self._part("conv", self.num_convs).weight)  # the branch ends in a conv
         else:
@@ -154,6 +173,7 @@ class BasicBlock(ResidualBlock):
             [conv3x3(in_channels, planes, stride), conv3x3(planes, out_channels)],
             make_shortcut(spec, in_channels, out_channels, stride),
             spec.preact,
+            residual=spec.shortcut != "none",
         )
 
 
@@ -179,6 +199,7 @@ class Bottleneck(ResidualBlock):
             ],
             make_shortcut(spec, in_channels, out_channels, stride),
             spec.preact,
+            residual=spec.shortcut != "none",
         )
 
 

@@ -14,7 +14,7 @@ from typing import Any, Literal, get_args, get_type_hints
 
 Block = Literal["basic", "bottleneck"]
 Stem = Literal["imagenet", "cifar", "deep"]
-Shortcut = Literal["A", "B", "C", "D"]
+Shortcut = Literal["A", "B", "C", "D", "none"]
 StrideOn = Literal["3x3", "1x1"]
 
 BLOCKS: tuple[str, ...] = get_args(Block)
@@ -183,12 +183,14 @@ class ResNetSpec:
         "choice",
         "Shortcut",
         "A zero-pad identity, B projection where the shape changes (torchvision), "
-        "C projection everywhere, D average-pool then projection where the shape changes",
+        "C projection everywhere, D average-pool then projection where the shape changes, "
+        "none: plain net, no shortcut and no addition (the paper's plain baselines, §3.3)",
         options={
             "A": "A: zero-pad identity",
             "B": "B: project on change",
             "C": "C: project always",
             "D": "D: avg-pool + project",
+            "none": "none: plain net, no shortcut",
         },
     )
     stride_on: StrideOn = spec_field(
@@ -253,6 +255,13 @@ class ResNetSpec:
         if self.stem == "deep" and self.width % 2:
             raise _fail(
                 "width", self.width, "the deep stem halves the width in its first two convs, so it must be even"
+            )
+        if self.shortcut == "none" and self.zero_init_residual:
+            raise _fail(
+                "zero_init_residual",
+                True,
+                "a plain net (shortcut 'none') has no shortcut to carry the signal, so zeroing each block's last "
+                "BatchNorm would zero every block's output; turn it off or choose a shortcut",
             )
         if self.block == "basic":
             # torchvision: "BasicBlock only supports groups=1 and base_width=64".
@@ -375,10 +384,16 @@ def _imagenet(block: Block, layers: tuple[int, ...], **kw: Any) -> ResNetSpec:
     return ResNetSpec(block=block, layers=layers, stem="imagenet", shortcut="B", **kw)
 
 
-def _cifar(n: int) -> ResNetSpec:
+def _cifar(n: int, shortcut: Shortcut = "A") -> ResNetSpec:
     # He et al. 2015, §4.2: 3×3 stem conv with 16 filters, then 3 stages of n basic blocks with
     # 16/32/64 filters on 32/16/8 maps, 6n+2 weighted layers, option A shortcuts, 10 classes.
-    return ResNetSpec(block="basic", layers=(n, n, n), stem="cifar", width=16, shortcut="A", num_classes=10)
+    return ResNetSpec(block="basic", layers=(n, n, n), stem="cifar", width=16, shortcut=shortcut, num_classes=10)
+
+
+def _plain_imagenet(layers: tuple[int, ...]) -> ResNetSpec:
+    # He et al. 2015, §3.3 "Plain Network" and Fig. 3 (middle): the same 3×3 convs, widths and stride-2
+    # first convs as the ResNet, with no shortcut and no addition. Compared in Table 2 and Fig. 4.
+    return ResNetSpec(block="basic", layers=layers, stem="imagenet", shortcut="none")
 
 
 #: The named architectures. ImageNet ones are torchvision's (same module names, same numbers).
@@ -403,6 +418,19 @@ PRESETS: dict[str, ResNetSpec] = {
     "resnet56": _cifar(9),
     "resnet110": _cifar(18),
     "resnet1202": _cifar(200),
+    # The paper's plain baselines (shortcut "none"): every ResNet block without its shortcut and add.
+    # Kept after the residual nets, so code that lists the residual presets in order is unchanged.
+    # He et al. 2015, Table 2 and Fig. 4 (left): the 18- and 34-layer plain nets on ImageNet.
+    "plain18": _plain_imagenet((2, 2, 2, 2)),
+    "plain34": _plain_imagenet((3, 4, 6, 3)),
+    # He et al. 2015, §4.2 and Fig. 6 (left): the CIFAR-10 plain nets, 6n+2 layers, n = 3, 5, 7, 9.
+    "plain20": _cifar(3, "none"),
+    "plain32": _cifar(5, "none"),
+    "plain44": _cifar(7, "none"),
+    "plain56": _cifar(9, "none"),
+    # The same §4.2 construction at n = 18 (the depth of the paper's ResNet-110); the paper reports
+    # no plain-110, so this one has no published curve to compare with.
+    "plain110": _cifar(18, "none"),
 }
 
 #: The input size each preset family was designed for.

@@ -117,8 +117,9 @@ def cache_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "resnet_explorer"
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """Hex digest of the file at ``path`` under ``hashlib`` algorithm ``algorithm`` (read in 1 MiB chunks)."""
+    h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
@@ -134,12 +135,16 @@ def download(
     sha256_prefix: str | None = None,
     progress: Progress | None = None,
     timeout_s: float = 30.0,
+    digest: tuple[str, str] | None = None,
 ) -> Path:
     """The file at ``url`` in the cache, downloaded first if it is not there (or no longer matches).
 
     ``sha256_prefix`` defaults to the hex suffix of the file name (8+ digits); a file whose digest does
     not start with it is deleted and a WeightsError raised. Written to a temporary file and renamed, so
     a broken download never leaves a file that looks complete.
+
+    ``digest=(algorithm, hex)`` checks a published checksum instead (any ``hashlib`` algorithm, e.g.
+    ``("md5", "c58f…")`` for a dataset whose publisher gives an MD5), with the same guarantees.
     """
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme not in ("http", "https"):
@@ -147,17 +152,21 @@ def download(
     filename = Path(parsed.path).name
     if not filename:
         raise WeightsError(f"url {url!r} does not end in a file name")
-    expected = (sha256_prefix or hash_prefix_from_name(filename) or "").lower()
+    if digest is not None:
+        algorithm, expected, promise = digest[0], digest[1].lower(), "the published checksum is"
+    else:
+        algorithm, promise = "sha256", "the name promises"
+        expected = (sha256_prefix or hash_prefix_from_name(filename) or "").lower()
     directory = cache_dir() if directory is None else Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / filename
-    if target.exists() and (not expected or sha256_of(target).startswith(expected)):
+    if target.exists() and (not expected or file_digest(target, algorithm).startswith(expected)):
         if progress is not None:
             size = target.stat().st_size
             progress(size, size)
         return target
 
-    h = hashlib.sha256()
+    h = hashlib.new(algorithm)
     fd, tmp_name = tempfile.mkstemp(prefix=filename + ".", suffix=".part", dir=directory)
     tmp = Path(tmp_name)
     try:
@@ -181,10 +190,10 @@ def download(
         except (urllib.error.URLError, OSError) as e:
             reason = getattr(e, "reason", e)
             raise WeightsError(f"downloading {url} failed: {reason}; check the network or upload the file") from None
-        digest = h.hexdigest()
-        if expected and not digest.startswith(expected):
+        got = h.hexdigest()
+        if expected and not got.startswith(expected):
             raise WeightsError(
-                f"{filename}: its sha256 is {digest[: max(len(expected), 8)]}…, but the name promises "
+                f"{filename}: its {algorithm} is {got[: max(len(expected), 8)]}…, but {promise} "
                 f"{expected}…; the download is corrupt or not the published file, so it was deleted"
             )
         os.replace(tmp, target)
