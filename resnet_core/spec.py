@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 Block = Literal["basic", "bottleneck"]
-Stem = Literal["imagenet", "cifar", "deep"]
+Stem = Literal["imagenet", "cifar", "deep", "deep_tiered", "deep_wide"]
 Shortcut = Literal["A", "B", "C", "D"]
 StrideOn = Literal["3x3", "1x1"]
 
@@ -21,6 +21,25 @@ BLOCKS: tuple[str, ...] = get_args(Block)
 STEMS: tuple[str, ...] = get_args(Stem)
 SHORTCUTS: tuple[str, ...] = get_args(Shortcut)
 STRIDE_ONS: tuple[str, ...] = get_args(StrideOn)
+
+# -- the ResNet family since 2015 (issue 17): choice types of the fields in the marked block below --
+Attention = Literal["none", "se", "eca"]
+AntiAlias = Literal["none", "avg", "blur"]
+Activation = Literal["relu", "silu"]
+Norm = Literal["batchnorm", "groupnorm"]
+StemPool = Literal["max", "max_ceil", "conv"]
+
+ATTENTIONS: tuple[str, ...] = get_args(Attention)
+ANTI_ALIASES: tuple[str, ...] = get_args(AntiAlias)
+ACTIVATIONS: tuple[str, ...] = get_args(Activation)
+NORMS: tuple[str, ...] = get_args(Norm)
+STEM_POOLS: tuple[str, ...] = get_args(StemPool)
+
+#: Groups of every GroupNorm (Wu & He 2018, arXiv:1803.08494, §3.1: G = 32 by default; timm's too).
+GN_GROUPS = 32
+#: Squeeze-and-excitation's reduction ratio r (Hu et al., arXiv:1709.01507, §6.1 and Table 10: r = 16).
+SE_REDUCTION = 16
+MAX_SE_REDUCTION = 1024
 
 MAX_STAGES = 8
 MAX_BLOCKS_PER_STAGE = 1000
@@ -36,8 +55,10 @@ EXPANSION: dict[str, int] = {"basic": 1, "bottleneck": 4}
 FIELD_HELP: dict[str, str] = {
     "block": "residual block: 'basic' (two 3×3 convs) or 'bottleneck' (1×1, 3×3, 1×1, expansion 4)",
     "layers": "blocks per stage, e.g. 3,4,6,3 (1 to 8 stages, 1 to 1000 blocks each)",
-    "stem": "'imagenet' (7×7/2 conv + 3×3/2 max-pool), 'cifar' (3×3/1 conv, no pool) "
-    "or 'deep' (three 3×3 convs + max-pool, the 'ResNet-C' stem)",
+    "stem": "'imagenet' (7×7/2 conv + 3×3/2 max-pool), 'cifar' (3×3/1 conv, no pool), "
+    "'deep' (three 3×3 convs of width/2, width/2, width + max-pool, the 'ResNet-C' stem), "
+    "'deep_tiered' (3×3 convs of 3·width/8, width/2, width: timm's '*t' nets) or "
+    "'deep_wide' (3×3 convs of width, width, 2·width: timm's '*s' nets; stage 1 then reads 2·width channels)",
     "width": "channels of the stem and of stage 1's 'planes'; stage i has width × 2^i",
     "shortcut": "A zero-pad identity, B projection where the shape changes (torchvision), "
     "C projection everywhere, D average-pool then projection where the shape changes",
@@ -51,6 +72,22 @@ FIELD_HELP: dict[str, str] = {
     "(Goyal et al. 2017), so every block starts as an identity",
     "num_classes": "outputs of the final fully connected layer",
     "in_channels": "channels of the input image",
+    # -- the ResNet family since 2015 (issue 17) --
+    "dilated_stages": "the last N stages keep the resolution and dilate their 3×3 convs instead of striding "
+    "(torchvision's replace_stride_with_dilation; timm's output_stride 16 is N=1, 8 is N=2)",
+    "attention": "channel attention at the end of each residual branch: 'se' squeeze-and-excitation "
+    "(Hu et al., arXiv:1709.01507) or 'eca' efficient channel attention (Wang et al., arXiv:1910.03151)",
+    "se_reduction": "SE only: the squeeze keeps channels / r, rounded to a multiple of 8 as timm does "
+    "(16 in the paper; 4 in ResNet-RS)",
+    "anti_alias": "anti-aliased downsampling (Zhang, arXiv:1904.11486): the strided 3×3 runs at stride 1 "
+    "and a 2×2 average pool ('avg', timm's resnetaa) or a 3×3 binomial blur ('blur', BlurPool) subsamples",
+    "activation": "the nonlinearity of the stem and the blocks: 'relu' or 'silu' (x·sigmoid(x))",
+    "norm": "'batchnorm' or 'groupnorm' (32 groups, Wu & He, arXiv:1803.08494)",
+    "stem_pool": "the stem's subsampling after its convs: 'max' (3×3/2 max-pool, padding 1), 'max_ceil' "
+    "(3×3/2 max-pool rounding up, no padding: Caffe's, the original SENets) or 'conv' (3×3/2 conv + norm + "
+    "activation: ResNet-RS)",
+    "drop_path_rate": "stochastic depth (Huang et al., arXiv:1603.09382): in training, block i of n skips its "
+    "residual branch with probability rate·i/(n−1); no effect on inference or on any count",
 }
 
 
@@ -87,6 +124,16 @@ class ResNetSpec:
     zero_init_residual: bool = False
     num_classes: int = 1000
     in_channels: int = 3
+    # -- the ResNet family since 2015 (issue 17): dilation, channel attention, anti-aliasing, activation,
+    # norm, stem pooling, stochastic depth. Validated in _check_family; help in FIELD_HELP. --
+    dilated_stages: int = 0
+    attention: Attention = "none"
+    se_reduction: int = SE_REDUCTION
+    anti_alias: AntiAlias = "none"
+    activation: Activation = "relu"
+    norm: Norm = "batchnorm"
+    stem_pool: StemPool = "max"
+    drop_path_rate: float = 0.0
 
     def __post_init__(self) -> None:
         _check_choice("block", self.block, BLOCKS)
@@ -108,6 +155,12 @@ class ResNetSpec:
         if self.stem == "deep" and self.width % 2:
             raise _fail(
                 "width", self.width, "the deep stem halves the width in its first two convs, so it must be even"
+            )
+        if self.stem == "deep_tiered" and self.width % 8:
+            raise _fail(
+                "width",
+                self.width,
+                "the tiered deep stem's convs have 3·width/8 and width/2 channels, so it must be a multiple of 8",
             )
         _check_choice("shortcut", self.shortcut, SHORTCUTS)
         _check_choice("stride_on", self.stride_on, STRIDE_ONS)
@@ -141,6 +194,59 @@ class ResNetSpec:
                         f"stage {i + 1} has {planes} planes, and planes × width_per_group / 64 must be a "
                         f"whole number of channels per group (here {planes * self.width_per_group / 64:g})",
                     )
+        self._check_family()
+
+    def _check_family(self) -> None:
+        """Validation of the issue-17 fields (dilation, attention, anti-aliasing, activation, norm, stem pool,
+        stochastic depth), on their own and against the fields above."""
+        _check_int("dilated_stages", self.dilated_stages, 0, len(self.layers) - 1)
+        _check_choice("attention", self.attention, ATTENTIONS)
+        _check_int("se_reduction", self.se_reduction, 1, MAX_SE_REDUCTION)
+        if self.attention != "se" and self.se_reduction != SE_REDUCTION:
+            raise _fail(
+                "se_reduction",
+                self.se_reduction,
+                f"only squeeze-and-excitation has a reduction ratio; with attention={self.attention!r} "
+                f"it must stay {SE_REDUCTION}",
+            )
+        _check_choice("anti_alias", self.anti_alias, ANTI_ALIASES)
+        _check_choice("activation", self.activation, ACTIVATIONS)
+        _check_choice("norm", self.norm, NORMS)
+        _check_choice("stem_pool", self.stem_pool, STEM_POOLS)
+        rate = self.drop_path_rate
+        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate < 1:
+            raise _fail("drop_path_rate", rate, "a number from 0 up to (not including) 1 is expected")
+        if self.stem == "cifar" and self.stem_pool != "max":
+            raise _fail("stem_pool", self.stem_pool, "the cifar stem has no pooling; it must stay 'max'")
+        if self.anti_alias != "none":
+            # timm's anti-aliasing (resnetaa*, resnetblur*) sits after the activation of the strided 3×3
+            # of a post-activation block; these combinations have no such place or no reference.
+            if self.preact:
+                raise _fail(
+                    "anti_alias",
+                    self.anti_alias,
+                    "anti-aliased downsampling is defined for post-activation blocks; with preact it must be 'none'",
+                )
+            if self.block == "bottleneck" and self.stride_on == "1x1":
+                raise _fail(
+                    "anti_alias",
+                    self.anti_alias,
+                    "it subsamples after the strided 3×3 conv; with stride_on='1x1' it must be 'none'",
+                )
+            if self.stem_pool == "max_ceil":
+                raise _fail(
+                    "anti_alias",
+                    self.anti_alias,
+                    "the Caffe-style stem pool has no anti-aliased form; use stem_pool 'max' or 'conv'",
+                )
+        if self.norm == "groupnorm":
+            for where, channels in self.normalized_channels():
+                if channels % GN_GROUPS:
+                    raise _fail(
+                        "norm",
+                        self.norm,
+                        f"GroupNorm splits channels into {GN_GROUPS} groups, and {where} has {channels} channels",
+                    )
 
     # -- derived numbers (used by the model, the analysis and the explainer) --------------
 
@@ -164,8 +270,61 @@ class ResNetSpec:
         return (self.planes(stage) * self.width_per_group // 64) * self.groups
 
     def stage_stride(self, stage: int) -> int:
-        """Stage 1 keeps the resolution; every later stage halves it with stride 2 (§3.3)."""
-        return 1 if stage == 0 else 2
+        """Stage 1 keeps the resolution; every later stage halves it with stride 2 (§3.3), unless it is one
+        of the last ``dilated_stages``, which keep the resolution and dilate instead."""
+        return 1 if stage == 0 or stage >= self.num_stages - self.dilated_stages else 2
+
+    # -- derived numbers of the issue-17 fields --------------------------------------------------
+
+    def stage_dilation(self, stage: int) -> int:
+        """Dilation of a stage's 3×3 convs: doubles at every dilated stage, so the field grows as if it had
+        strided (torchvision's ``self.dilation *= stride``, timm's ``dilation *= stride``)."""
+        return 2 ** max(0, stage - (self.num_stages - self.dilated_stages) + 1)
+
+    def block_dilations(self, stage: int, block: int) -> tuple[int, int]:
+        """(first 3×3, later 3×3s) dilation of one block: a dilated stage's first block still uses the
+        previous stage's dilation in its first 3×3 (torchvision's ``previous_dilation``, timm's
+        ``first_dilation``)."""
+        d = self.stage_dilation(stage)
+        return (self.stage_dilation(stage - 1) if block == 0 and stage > 0 else d), d
+
+    @property
+    def stem_stride(self) -> int:
+        """Subsampling of the stem: ×2 conv and ×2 pool, none for the CIFAR stem."""
+        return 1 if self.stem == "cifar" else 4
+
+    @property
+    def output_stride(self) -> int:
+        """Input pixels per unit of the last stage's map (32 for an ImageNet ResNet; 16 or 8 when dilated)."""
+        stride = self.stem_stride
+        for i in range(self.num_stages):
+            stride *= self.stage_stride(i)
+        return stride
+
+    @property
+    def stem_widths(self) -> tuple[int, ...]:
+        """Output channels of each stem conv: one conv, or three for the deep stems (timm's stem_type)."""
+        w = self.width
+        if self.stem == "deep":
+            return (w // 2, w // 2, w)
+        if self.stem == "deep_tiered":
+            return (3 * (w // 8), w // 2, w)
+        if self.stem == "deep_wide":
+            return (w, w, 2 * w)
+        return (w,)
+
+    @property
+    def stem_channels(self) -> int:
+        """Channels the stem hands to stage 1: the width, or twice it for the 'deep_wide' stem."""
+        return self.stem_widths[-1]
+
+    def normalized_channels(self) -> list[tuple[str, int]]:
+        """(where, channels) of every normalisation layer's input, for GroupNorm's divisibility check."""
+        out = [(f"stem conv {i + 1}", c) for i, c in enumerate(self.stem_widths)]
+        for i in range(self.num_stages):
+            inner = self.bottleneck_width(i) if self.block == "bottleneck" else self.planes(i)
+            out += [(f"stage {i + 1}'s inner convs", inner), (f"stage {i + 1}'s output", self.stage_out_channels(i))]
+        return out
 
     # -- conversions -----------------------------------------------------------------------
 
@@ -207,7 +366,7 @@ def field_names() -> tuple[str, ...]:
 
 
 def _imagenet(block: Block, layers: tuple[int, ...], **kw: Any) -> ResNetSpec:
-    return ResNetSpec(block=block, layers=layers, stem="imagenet", shortcut="B", **kw)
+    return ResNetSpec(block=block, layers=layers, **{"stem": "imagenet", "shortcut": "B", **kw})
 
 
 def _cifar(n: int) -> ResNetSpec:
@@ -240,8 +399,35 @@ PRESETS: dict[str, ResNetSpec] = {
     "resnet1202": _cifar(200),
 }
 
+# -- the ResNet family since 2015 (issue 17): presets as timm 1.0 builds them (timm/models/resnet.py and
+# resnetv2.py; each entry's numbers and outputs are checked against timm in tests/test_timm_family.py) --
+_RESNET_D = {"stem": "deep", "shortcut": "D"}  # "ResNet-D", He et al. 2019, arXiv:1812.01187, §4.1
+_RESNET_T = {"stem": "deep_tiered", "shortcut": "D"}  # timm's '*t': ResNet-D with a 24/32/64 stem
+PRESETS |= {
+    # Bag of Tricks (arXiv:1812.01187) §4.1, Fig. 2c: deep stem + average-pool shortcut; timm resnet50d/101d.
+    "resnet50d": _imagenet("bottleneck", (3, 4, 6, 3), **_RESNET_D),
+    "resnet101d": _imagenet("bottleneck", (3, 4, 23, 3), **_RESNET_D),
+    # timm (Wightman) resnet26t/resnet50t: the D net with a tiered stem, 24/32/64 channels.
+    "resnet26t": _imagenet("bottleneck", (2, 2, 2, 2), **_RESNET_T),
+    "resnet50t": _imagenet("bottleneck", (3, 4, 6, 3), **_RESNET_T),
+    # Hu et al. 2018 (arXiv:1709.01507), SE-ResNet-50 and SE-ResNeXt-50 (32×4d), Table 2; r = 16 (§6.1);
+    # as timm's seresnet50/seresnext50_32x4d: the SE after the last BN of the branch, stride on the 3×3.
+    "seresnet50": _imagenet("bottleneck", (3, 4, 6, 3), attention="se"),
+    "seresnext50_32x4d": _imagenet("bottleneck", (3, 4, 6, 3), groups=32, width_per_group=4, attention="se"),
+    # Wang et al. 2020 (arXiv:1910.03151) ECA on timm's ecaresnet50t (tiered stem, D shortcut).
+    "ecaresnet50t": _imagenet("bottleneck", (3, 4, 6, 3), attention="eca", **_RESNET_T),
+    # Zhang 2019 (arXiv:1904.11486) anti-aliasing, timm's resnetaa50d: 2×2 average pools subsample.
+    "resnetaa50d": _imagenet("bottleneck", (3, 4, 6, 3), anti_alias="avg", **_RESNET_D),
+    # He et al. 2016 (arXiv:1603.05027), pre-activation ResNet-50 as timm's resnetv2_50 (stride on the 3×3).
+    "resnetv2_50": _imagenet("bottleneck", (3, 4, 6, 3), preact=True),
+    # torchvision's resnet50(replace_stride_with_dilation=[False, False, True]) and [False, True, True]:
+    # output stride 16 and 8, the DeepLab backbones (Chen et al. 2017, arXiv:1706.05587, §3.1).
+    "resnet50_os16": _imagenet("bottleneck", (3, 4, 6, 3), dilated_stages=1),
+    "resnet50_os8": _imagenet("bottleneck", (3, 4, 6, 3), dilated_stages=2),
+}
+
 #: The input size each preset family was designed for.
-DEFAULT_INPUT_SIZE: dict[str, int] = {"imagenet": 224, "deep": 224, "cifar": 32}
+DEFAULT_INPUT_SIZE: dict[str, int] = {"imagenet": 224, "deep": 224, "deep_tiered": 224, "deep_wide": 224, "cifar": 32}
 
 
 def default_input_size(spec: ResNetSpec) -> int:
