@@ -258,6 +258,9 @@ def _geometry(
         return (k[0], s[0], d[0], p[0]), (k[1], s[1], d[1], p[1])
     if isinstance(m, ZeroPadShortcut):
         return (1, m.stride, 1, 0), (1, m.stride, 1, 0)
+    if isinstance(m, nn.ConstantPad2d):  # (left, right, top, bottom): the field moves by the leading pad
+        left, _, top, _ = m.padding
+        return (1, 1, 1, top), (1, 1, 1, left)
     if isinstance(m, nn.AdaptiveAvgPool2d) and _pair(m.output_size) == (1, 1):
         # global pooling: one window over the whole map
         return (in_hw[0], in_hw[0], 1, 0), (in_hw[1], in_hw[1], 1, 0)

@@ -192,6 +192,40 @@ class SamePadAvgPool2d(nn.AvgPool2d):
         return F.avg_pool2d(F.pad(x, (0, 1, 0, 1)), 2, 1)
 
 
+class StdConv2d(nn.Conv2d):
+    """A conv whose weights are standardised per output channel before use: (w − mean) / sqrt(var + ε), the
+    variance biased (Qiao et al. 2019, arXiv:1903.10520). Computed as timm's ``StdConv2d`` computes it, with
+    BiT's ε = 1e-8 (Kolesnikov et al. 2020). The stored weight is the raw one: state_dicts are unchanged."""
+
+    eps = 1e-8
+
+    def forward(self, x: Tensor) -> Tensor:
+        w = F.batch_norm(self.weight.reshape(1, self.out_channels, -1), None, None, training=True, eps=self.eps)
+        return self._conv_forward(x, w.reshape_as(self.weight), self.bias)
+
+
+def standardize_convs(model: nn.Module) -> None:
+    """Make every conv of the stem, the blocks and the shortcuts a ``StdConv2d`` (same name, geometry and
+    parameters); attention's convs and the classifier stay as they are, as in BiT and timm."""
+    for parent in list(model.modules()):
+        if isinstance(parent, (SqueezeExcite, EfficientChannelAttention)):
+            continue
+        for name, conv in list(parent.named_children()):
+            if type(conv) is nn.Conv2d:
+                std = StdConv2d(
+                    conv.in_channels,
+                    conv.out_channels,
+                    conv.kernel_size,
+                    conv.stride,
+                    conv.padding,
+                    conv.dilation,
+                    conv.groups,
+                    conv.bias is not None,
+                    device=conv.weight.device,
+                )
+                setattr(parent, name, std)  # keeps the child's place: state_dict order unchanged
+
+
 class DropPath(nn.Module):
     """Stochastic depth (Huang et al. 2016, arXiv:1603.09382): in training, each sample's residual branch is
     dropped with probability ``p`` and kept ones scaled by 1/(1 − p); the identity in eval (timm's DropPath)."""
@@ -441,6 +475,9 @@ def make_stem_pool(spec: ResNetSpec) -> nn.Module:
     if spec.stem_pool == "max_ceil":
         # Caffe's pooling rounds up instead of padding: the original SENets (timm's legacy_seresnet*).
         return nn.MaxPool2d(3, 2, ceil_mode=True)
+    if spec.stem_pool == "max_zeropad":
+        # BiT (timm's stem_type 'fixed'): pad with zeros, not −∞, then pool without padding.
+        return nn.Sequential(nn.ConstantPad2d(1, 0.0), nn.MaxPool2d(3, 2))
     if spec.stem_pool == "conv":
         # ResNet-RS (Bello et al. 2021, arXiv:2103.07579): a 3×3/2 conv, norm and activation replace the max-pool.
         if spec.anti_alias == "none":
@@ -497,6 +534,8 @@ class ResNet(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.flatten = nn.Flatten(1)  # torchvision calls torch.flatten; a module keeps the trace complete
         self.fc = nn.Linear(in_channels, spec.num_classes)
+        if spec.weight_standardization:
+            standardize_convs(self)
 
         if self.fc.weight.is_meta:
             return  # a meta model holds no values to initialise (and meta init ops are slow)

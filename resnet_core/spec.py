@@ -27,7 +27,7 @@ Attention = Literal["none", "se", "eca"]
 AntiAlias = Literal["none", "avg", "blur"]
 Activation = Literal["relu", "silu"]
 Norm = Literal["batchnorm", "groupnorm"]
-StemPool = Literal["max", "max_ceil", "conv"]
+StemPool = Literal["max", "max_ceil", "max_zeropad", "conv"]
 
 ATTENTIONS: tuple[str, ...] = get_args(Attention)
 ANTI_ALIASES: tuple[str, ...] = get_args(AntiAlias)
@@ -84,8 +84,11 @@ FIELD_HELP: dict[str, str] = {
     "activation": "the nonlinearity of the stem and the blocks: 'relu' or 'silu' (x·sigmoid(x))",
     "norm": "'batchnorm' or 'groupnorm' (32 groups, Wu & He, arXiv:1803.08494)",
     "stem_pool": "the stem's subsampling after its convs: 'max' (3×3/2 max-pool, padding 1), 'max_ceil' "
-    "(3×3/2 max-pool rounding up, no padding: Caffe's, the original SENets) or 'conv' (3×3/2 conv + norm + "
-    "activation: ResNet-RS)",
+    "(3×3/2 max-pool rounding up, no padding: Caffe's, the original SENets), 'max_zeropad' (zero padding, "
+    "then a 3×3/2 max-pool: BiT's) or 'conv' (3×3/2 conv + norm + activation: ResNet-RS)",
+    "weight_standardization": "every conv of the stem, the blocks and the shortcuts standardises its weights "
+    "per output channel (zero mean, unit variance, ε = 1e-8) before convolving (Qiao et al., arXiv:1903.10520); "
+    "with GroupNorm, BiT's recipe (Kolesnikov et al., arXiv:1912.11370)",
     "drop_path_rate": "stochastic depth (Huang et al., arXiv:1603.09382): in training, block i of n skips its "
     "residual branch with probability rate·i/(n−1); no effect on inference or on any count",
 }
@@ -125,7 +128,8 @@ class ResNetSpec:
     num_classes: int = 1000
     in_channels: int = 3
     # -- the ResNet family since 2015 (issue 17): dilation, channel attention, anti-aliasing, activation,
-    # norm, stem pooling, stochastic depth. Validated in _check_family; help in FIELD_HELP. --
+    # norm, stem pooling, stochastic depth, weight standardisation. Validated in _check_family (the
+    # boolean with the others above); help in FIELD_HELP. --
     dilated_stages: int = 0
     attention: Attention = "none"
     se_reduction: int = SE_REDUCTION
@@ -134,6 +138,7 @@ class ResNetSpec:
     norm: Norm = "batchnorm"
     stem_pool: StemPool = "max"
     drop_path_rate: float = 0.0
+    weight_standardization: bool = False
 
     def __post_init__(self) -> None:
         _check_choice("block", self.block, BLOCKS)
@@ -166,7 +171,7 @@ class ResNetSpec:
         _check_choice("stride_on", self.stride_on, STRIDE_ONS)
         _check_int("groups", self.groups, 1, MAX_GROUPS)
         _check_int("width_per_group", self.width_per_group, 1, MAX_WIDTH)
-        for field in ("preact", "zero_init_residual"):
+        for field in ("preact", "zero_init_residual", "weight_standardization"):
             if not isinstance(getattr(self, field), bool):
                 raise _fail(field, getattr(self, field), "true or false")
         _check_int("num_classes", self.num_classes, 1, MAX_CLASSES)
@@ -198,7 +203,8 @@ class ResNetSpec:
 
     def _check_family(self) -> None:
         """Validation of the issue-17 fields (dilation, attention, anti-aliasing, activation, norm, stem pool,
-        stochastic depth), on their own and against the fields above."""
+        stochastic depth; weight standardisation is checked with the booleans above), on their own and
+        against the other fields."""
         _check_int("dilated_stages", self.dilated_stages, 0, len(self.layers) - 1)
         _check_choice("attention", self.attention, ATTENTIONS)
         _check_int("se_reduction", self.se_reduction, 1, MAX_SE_REDUCTION)
@@ -233,11 +239,11 @@ class ResNetSpec:
                     self.anti_alias,
                     "it subsamples after the strided 3×3 conv; with stride_on='1x1' it must be 'none'",
                 )
-            if self.stem_pool == "max_ceil":
+            if self.stem_pool in ("max_ceil", "max_zeropad"):
                 raise _fail(
                     "anti_alias",
                     self.anti_alias,
-                    "the Caffe-style stem pool has no anti-aliased form; use stem_pool 'max' or 'conv'",
+                    f"stem_pool={self.stem_pool!r} has no anti-aliased form; use stem_pool 'max' or 'conv'",
                 )
         if self.norm == "groupnorm":
             for where, channels in self.normalized_channels():

@@ -86,6 +86,11 @@ GRID: dict[str, tuple[str, dict, ResNetSpec]] = {
         {"act_layer": "silu", "layers": _SMALL},
         ResNetSpec(layers=_SMALL, stem="deep", shortcut="D", preact=True, norm="groupnorm", activation="silu"),
     ),
+    "bit-ws-gn-zeropad": (
+        "resnetv2_50x1_bit",
+        {},
+        ResNetSpec(preact=True, norm="groupnorm", weight_standardization=True, stem_pool="max_zeropad"),
+    ),
     "legacy-senet": (
         "legacy_seresnext26_32x4d",
         {},
@@ -187,6 +192,11 @@ DILATED_FIELDS = {
         40,
         ["maxpool.1", "layer2.0.aa", "layer2.0.add"],
     ),
+    "zeropad-stem-pool": (
+        ResNetSpec(block="basic", layers=(1, 1), width=8, stem_pool="max_zeropad", preact=True),
+        38,
+        ["maxpool.1", "layer1.0.add"],  # (maxpool.0's corner unit is padding: it sees no pixel)
+    ),
 }
 
 
@@ -233,6 +243,7 @@ COUNTED = {
     "resnet50_os8": PRESETS["resnet50_os8"],
     "blur-gn-silu": ResNetSpec(layers=(1, 1, 1), anti_alias="blur", norm="groupnorm", activation="silu"),
     "rs-stem-preact": ResNetSpec(layers=(1, 1), stem="deep_wide", stem_pool="conv", preact=True, attention="se"),
+    "bit-ws-zeropad": ResNetSpec(layers=(1, 1), preact=True, weight_standardization=True, stem_pool="max_zeropad"),
 }
 
 
@@ -354,12 +365,14 @@ def test_drop_path_acts_in_training_only_and_changes_no_count():
         ({"anti_alias": "gauss"}, "anti_alias", "'none', 'avg', 'blur'"),
         ({"anti_alias": "avg", "preact": True}, "anti_alias", "post-activation"),
         ({"anti_alias": "blur", "stride_on": "1x1"}, "anti_alias", "stride_on='1x1'"),
-        ({"anti_alias": "avg", "stem_pool": "max_ceil"}, "anti_alias", "Caffe"),
+        ({"anti_alias": "avg", "stem_pool": "max_ceil"}, "anti_alias", "no anti-aliased form"),
+        ({"anti_alias": "blur", "stem_pool": "max_zeropad"}, "anti_alias", "no anti-aliased form"),
+        ({"weight_standardization": 1}, "weight_standardization", "true or false"),
         ({"activation": "gelu"}, "activation", "'relu', 'silu'"),
         ({"norm": "layernorm"}, "norm", "'batchnorm', 'groupnorm'"),
         ({"norm": "groupnorm", "stem": "deep_tiered"}, "norm", "stem conv 1 has 24 channels"),
         ({"norm": "groupnorm", "width": 16}, "norm", "32 groups"),
-        ({"stem_pool": "avg"}, "stem_pool", "'max', 'max_ceil', 'conv'"),
+        ({"stem_pool": "avg"}, "stem_pool", "'max', 'max_ceil', 'max_zeropad', 'conv'"),
         ({"stem": "cifar", "stem_pool": "conv"}, "stem_pool", "no pooling"),
         ({"stem": "deep_tiered", "width": 60}, "width", "multiple of 8"),
         ({"drop_path_rate": 1.0}, "drop_path_rate", "up to (not including) 1"),
@@ -376,7 +389,7 @@ def test_invalid_family_fields_name_the_field_the_value_and_what_is_allowed(over
 def test_new_fields_round_trip_through_a_dict():
     spec = ResNetSpec(
         stem="deep_wide", dilated_stages=1, attention="se", se_reduction=4, anti_alias="blur",
-        activation="silu", norm="groupnorm", stem_pool="conv", drop_path_rate=0.05,
+        activation="silu", norm="groupnorm", stem_pool="conv", drop_path_rate=0.05, weight_standardization=True,
     )  # fmt: skip
     assert ResNetSpec.from_dict(spec.to_dict()) == spec
 

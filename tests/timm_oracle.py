@@ -285,6 +285,16 @@ def _activation(act: Any) -> dict[str, Any]:
     raise NotExpressible(f"activation {_layer_name(act)}")
 
 
+def _dilation(output_stride: int) -> dict[str, Any]:
+    """timm's output_stride 32 / 16 / 8 → dilated_stages 0 / 1 / 2 (left out at 32, the default).
+
+    Translators set only the fields that differ from the defaults, so that a spec without the newer
+    fields (an older checkout, for a before/after count) still takes the nets it can express."""
+    if output_stride not in (8, 16, 32):
+        raise NotExpressible(f"output_stride {output_stride}")
+    return {"dilated_stages": {16: 1, 8: 2}[output_stride]} if output_stride != 32 else {}
+
+
 def _resnet(kw: dict[str, Any]) -> dict[str, Any]:
     """timm.models.resnet.ResNet's arguments (see its docstring) → spec fields."""
     timm = import_timm()
@@ -337,9 +347,9 @@ def _resnet(kw: dict[str, Any]) -> dict[str, Any]:
         fields["norm"] = "groupnorm"
     elif norm not in (None, nn.BatchNorm2d, "batchnorm"):
         raise NotExpressible(f"norm {_layer_name(norm)}")
-    output_stride = kw.pop("output_stride", 32)
-    fields["dilated_stages"] = {32: 0, 16: 1, 8: 2}[output_stride]
-    fields["drop_path_rate"] = kw.pop("drop_path_rate", 0.0)  # timm's rule: rate · block / (blocks − 1)
+    fields |= _dilation(kw.pop("output_stride", 32))
+    if rate := kw.pop("drop_path_rate", 0.0):
+        fields["drop_path_rate"] = rate  # timm's rule: rate · block / (blocks − 1)
     if kw.pop("pruned", False):
         raise NotExpressible("pruned: every layer's channels read from a table (Knapsack pruning, arXiv:2002.08258)")
     return fields
@@ -365,26 +375,36 @@ def _resnetv2(kw: dict[str, Any]) -> dict[str, Any]:
     if kw.pop("stem_chs", 64) * wf != fields["width"]:
         raise NotExpressible("stem width differs from the first stage's planes")
     stem_type = kw.pop("stem_type", "")
-    stems = {"": "imagenet", "deep": "deep", "tiered": "deep_tiered"}
+    stems = {"": "imagenet", "fixed": "imagenet", "deep": "deep", "tiered": "deep_tiered"}
     if stem_type not in stems:
-        raise NotExpressible(f"stem {stem_type!r} (BiT's 'fixed': zero-padding before a padless max-pool)")
+        raise NotExpressible(f"stem {stem_type!r}")
     fields["stem"] = stems[stem_type]
+    if stem_type == "fixed":
+        fields["stem_pool"] = "max_zeropad"  # BiT: ConstantPad2d(1, 0) then MaxPool2d(3, 2)
     fields["shortcut"] = "D" if kw.pop("avg_down", False) else "B"
     conv = kw.pop("conv_layer", None)
-    if conv is not layers.create_conv2d:
-        raise NotExpressible(f"conv {_layer_name(conv)} (weight standardisation)")
-    norm = kw.pop("norm_layer", None)
+    if isinstance(conv, functools.partial) and conv.func is layers.StdConv2d and conv.keywords == {"eps": 1e-8}:
+        fields["weight_standardization"] = True
+    elif conv is not layers.create_conv2d:
+        raise NotExpressible(f"conv {_layer_name(conv)}")
+    norm = kw.pop("norm_layer", None)  # None: ResNetV2's default, GroupNormAct with 32 groups
     norm_name = getattr(norm, "__name__", "")
     if norm is layers.BatchNormAct2d:
         pass
-    elif norm is layers.GroupNormAct or (
-        isinstance(norm, functools.partial) and norm.func is layers.GroupNormAct and norm.keywords == {"num_groups": 32}
+    elif (
+        norm is None
+        or norm is layers.GroupNormAct
+        or (
+            isinstance(norm, functools.partial)
+            and norm.func is layers.GroupNormAct
+            and norm.keywords == {"num_groups": 32}
+        )
     ):
         fields["norm"] = "groupnorm"
     else:
         raise NotExpressible(f"norm {norm_name or _layer_name(norm)}")
     fields |= _activation(kw.pop("act_layer", None))
-    fields["dilated_stages"] = {32: 0, 16: 1, 8: 2}[kw.pop("output_stride", 32)]
+    fields |= _dilation(kw.pop("output_stride", 32))
     if kw.pop("drop_path_rate", 0.0):
         raise NotExpressible("ResNetV2's drop-path rates rise stage by stage, not block by block")
     return fields
