@@ -36,11 +36,30 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from resnet_core.model import BlurPool2d, ChannelScale, DropPath, ResidualAdd, ResNet, ZeroPadShortcut, build
+from resnet_core.model import (
+    BlurPool2d,
+    ChannelConv1d,
+    ChannelScale,
+    DropPath,
+    ResidualAdd,
+    ResNet,
+    SamePadAvgPool2d,
+    StdConv2d,
+    ZeroPadShortcut,
+    build,
+)
 from resnet_core.receptive_field import Field, field_after, union
 from resnet_core.spec import ResNetSpec
 
 STEM_MODULES = ("conv1", "bn1", "relu", "maxpool")
+
+#: This project's variants of torch's layers are recorded under the torch layer's kind, so that depth,
+#: the diagram and the tables treat them as what they are; ``attrs["variant"]`` says what differs.
+VARIANTS: dict[type, tuple[str, str]] = {
+    StdConv2d: ("Conv2d", "weight-standardised"),
+    SamePadAvgPool2d: ("AvgPool2d", "'same' padding at the end"),
+    ChannelConv1d: ("Conv1d", "across channels"),
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +68,7 @@ class LayerRecord:
 
     index: int  # execution order, 0-based
     name: str  # torchvision-style module path: "layer2.0.downsample.0", "layer2.0.add"
-    kind: str  # the module's class: "Conv2d", "BatchNorm2d", "ResidualAdd", "ZeroPadShortcut", ...
+    kind: str  # the module's class: "Conv2d", "BatchNorm2d", "ResidualAdd", "ZeroPadShortcut", ... (see VARIANTS)
     stage: str  # "stem", "layer1" … "layerN", "head"
     block: str | None  # "layer2.0", or None in the stem and head
     # "main" (the residual branch or the stem/head line), "shortcut", "join" (add, post-add ReLU), or
@@ -367,11 +386,14 @@ def _trace(model: ResNet, x: Tensor, dtype_bytes: int) -> list[LayerRecord]:
         elif isinstance(m, DropPath):
             attrs = {"drop_probability": m.p}  # training only: at inference it hands its input on
         stored = 0 if isinstance(m, DropPath) else math.prod(out.shape[1:]) * dtype_bytes
+        kind, variant = VARIANTS.get(type(m), (type(m).__name__, None))
+        if variant is not None:
+            attrs["variant"] = variant
         records.append(
             LayerRecord(
                 index=len(records),
                 name=name,
-                kind=type(m).__name__,
+                kind=kind,
                 stage=stage,
                 block=block,
                 path=path,

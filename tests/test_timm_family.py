@@ -276,7 +276,7 @@ def test_layers_params_and_mult_adds_match_torchinfo(case):
     biases = sum(
         m.bias.numel() for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d)) and m.bias is not None
     )
-    eca = [r for r in a.layers if r.kind == "ChannelConv1d"]
+    eca = [r for r in a.layers if r.kind == "Conv1d"]
     eca_seen_by_torchinfo = sum(r.params for r in eca)  # the k weights, once
     assert stats.total_mult_adds == a.totals.macs + norms + biases - sum(r.macs for r in eca) + eca_seen_by_torchinfo
 
