@@ -381,6 +381,10 @@ def _trace(model: ResNet, x: Tensor, dtype_bytes: int) -> list[LayerRecord]:
             attrs = {"in_channels": m.in_channels, "out_channels": m.out_channels, "groups": m.groups}
         elif isinstance(m, nn.Linear):
             attrs = {"in_features": m.in_features, "out_features": m.out_features}
+        elif isinstance(m, nn.Conv1d):  # ECA's conv across channels: no spatial geometry, a k-tap kernel
+            attrs = {"kernel_size": m.kernel_size[0]}
+        elif isinstance(m, nn.MaxPool2d) and m.ceil_mode:
+            attrs = {"ceil_mode": True}  # Caffe's rounding (stem_pool 'max_ceil')
         elif isinstance(m, ChannelScale):
             attrs = {"global_gate": True}
         elif isinstance(m, DropPath):
