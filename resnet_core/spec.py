@@ -370,7 +370,10 @@ class ResNetSpec:
             if info.kind == "layers" and isinstance(value, list):  # accept a list, store the hashable tuple
                 value = tuple(value)
                 object.__setattr__(self, info.name, value)
-            _check_field(info, value)
+            if info.name == "dilated_stages":  # its bound depends on the depth (layers, checked before it)
+                _check_int(info.name, value, 0, len(self.layers) - 1)  # one stage must stride
+            else:
+                _check_field(info, value)
 
         if self.stem == "deep" and self.width % 2:
             raise _fail(
