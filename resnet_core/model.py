@@ -195,7 +195,8 @@ class SamePadAvgPool2d(nn.AvgPool2d):
 class StdConv2d(nn.Conv2d):
     """A conv whose weights are standardised per output channel before use: (w − mean) / sqrt(var + ε), the
     variance biased (Qiao et al. 2019, arXiv:1903.10520). Computed as timm's ``StdConv2d`` computes it, with
-    BiT's ε = 1e-8 (Kolesnikov et al. 2020). The stored weight is the raw one: state_dicts are unchanged."""
+    the ε = 1e-8 timm builds BiT with (Kolesnikov et al. 2020; ``partial(StdConv2d, eps=1e-8)``). The stored
+    weight is the raw one: state_dicts are unchanged."""
 
     eps = 1e-8
 

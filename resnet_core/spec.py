@@ -287,8 +287,9 @@ class ResNetSpec:
         0,
         "int",
         "Dilated stages (output stride)",
-        "the last N stages keep the resolution and dilate their 3×3 convs instead of striding "
-        "(torchvision's replace_stride_with_dilation; timm's output_stride 16 is N=1, 8 is N=2)",
+        "the last N stages keep the resolution and dilate their 3×3 convs instead of striding, as DeepLab "
+        "does (Chen et al., arXiv:1606.00915): each one halves the output stride, the input's size over the "
+        "last map's (torchvision's replace_stride_with_dilation; timm's output_stride)",
         minimum=0,
         maximum=MAX_STAGES - 1,
         advanced=True,
@@ -306,7 +307,7 @@ class ResNetSpec:
         "int",
         "SE reduction r",
         "SE only: the squeeze keeps channels / r, rounded to a multiple of 8 as timm does "
-        "(16 in the paper; 4 in ResNet-RS)",
+        "(the SE paper's r = 16: Hu et al., §6.1, arXiv:1709.01507)",
         maximum=MAX_SE_REDUCTION,
         advanced=True,
     )
@@ -331,7 +332,7 @@ class ResNetSpec:
         "batchnorm",
         "choice",
         "Normalisation",
-        "'batchnorm' or 'groupnorm' (32 groups, Wu & He, arXiv:1803.08494)",
+        "'batchnorm' or 'groupnorm' (GroupNorm of 32 groups, Wu & He, §3.1, arXiv:1803.08494)",
         options={"batchnorm": "BatchNorm", "groupnorm": "GroupNorm (32 groups)"},
         advanced=True,
     )
@@ -366,7 +367,8 @@ class ResNetSpec:
         "bool",
         "Weight standardisation",
         "every conv of the stem, the blocks and the shortcuts standardises its weights per output channel "
-        "(zero mean, unit variance, ε = 1e-8) before convolving (Qiao et al., arXiv:1903.10520); "
+        "(zero mean, unit variance, ε = 1e-8 as in timm's BiT models) before convolving (Qiao et al., "
+        "arXiv:1903.10520); "
         "with GroupNorm, BiT's recipe (Kolesnikov et al., arXiv:1912.11370)",
         advanced=True,
     )

@@ -149,13 +149,13 @@ def test_10_resnet1202s_overfitting_is_the_papers_argument() -> None:
 
 def test_11_the_theoretical_receptive_field_comes_with_the_effective_one() -> None:
     """Wherever a final receptive field is stated, the effective receptive field (Luo et al.) is beside it."""
-    stated = [u for u in UNITS if re.search(r"\{\{resnet\d+\.rf(_v1)?\}\}", u)]
+    stated = [u for u in UNITS if re.search(r"\{\{\w+\.rf(_v1)?\}\}", u)]  # any preset's, timm's too
     assert stated
     for text in stated:
         assert "effective" in text, text
-        assert not re.search(r"sees \{\{resnet\d+\.rf", text)
+        assert not re.search(r"sees \{\{\w+\.rf", text)
     for s in sections():
-        if any(re.search(r"\{\{resnet\d+\.rf", u) for u in markdown_units(s.body)):
+        if any(re.search(r"\{\{\w+\.rf", u) for u in markdown_units(s.body)):
             assert "arXiv:1701.04128" in s.body or "#receptive-field" in s.body, s.slug
     assert "Gaussian" in section("glossary").body and "arXiv:1701.04128" in section("glossary").body
 

@@ -143,3 +143,44 @@ def test_identity_mappings_depths_are_the_papers() -> None:
 def test_every_paper_value_names_its_source() -> None:
     for key, v in PAPER.items():
         assert re.search(r"(Table|§|Fig\.)", v.source), key
+
+
+def test_preact_nets_are_the_papers_code_stride_on_the_first_1x1() -> None:
+    """Issue 17 item 7: resnet-pre-act.lua (KaimingHe/resnet-1k-layers) strides the *first 1×1* of a
+    downsampling unit. The teaching nets use the library's presets of these names when there are any."""
+    from torch import nn
+
+    from app.teaching.numbers import PREACT
+    from resnet_core.model import build
+
+    for name, spec in PREACT.items():
+        assert spec.preact and spec.stride_on == "1x1", name
+        if name in PRESETS:
+            assert spec is PRESETS[name]
+    m = build(PREACT["preact164"], "meta")
+    first = dict(m.named_modules())["layer2.0"]
+    strides = [c.stride for _, c in first.named_children() if isinstance(c, nn.Conv2d)]
+    assert strides[0] == (2, 2) and all(s == (1, 1) for s in strides[1:]), strides
+
+
+@pytest.mark.parametrize("name", ["resnet50d", "seresnet50", "ecaresnet50t", "resnetaa50d", "resnetv2_50"])
+def test_the_family_since_2015_numbers_are_the_analysis(name: str) -> None:
+    from app.teaching.numbers import SINCE_2015
+
+    base = next(b for n, b, _ in SINCE_2015 if n == name)
+    a, b = analyze(PRESETS[name], 224), analyze(PRESETS[base], 224)
+    assert value(f"since2015.{name}.params_change") == f"{a.totals.params - b.totals.params:,}"
+    assert value(f"since2015.{name}.macs_change") == f"{a.totals.macs - b.totals.macs:,}"
+    assert value(f"{name}.output_stride") == "32"
+    for field in PRESETS[base].differences(PRESETS[name]):
+        assert field.replace("_", " ") in value(f"since2015.{name}.change")
+
+
+def test_dilation_keeps_weights_and_field_and_multiplies_macs() -> None:
+    """Output stride 16 and 8 (DeepLab): the same weights, more multiply-adds, the same theoretical field."""
+    r50 = analyze(PRESETS["resnet50"], 224)
+    for name, stride in (("resnet50_os16", "16"), ("resnet50_os8", "8")):
+        a = analyze(PRESETS[name], 224)
+        assert value(f"{name}.output_stride") == stride
+        assert value(f"since2015.{name}.params_change") == "0" and a.totals.macs > r50.totals.macs
+        assert value(f"{name}.rf") == value("resnet50.rf")

@@ -28,6 +28,7 @@ def test_sections_cover_the_issue_in_order() -> None:
         "stride",
         "zero_init",
         "family",
+        "since2015",
         "sources",
         "glossary",
     ]
@@ -65,3 +66,11 @@ def test_every_placeholder_of_a_section_is_known_and_filled(slug: str) -> None:
 def test_every_placeholder_also_fills_for_a_slide(slug: str) -> None:
     for text in all_texts(section(slug)):
         assert "{{" not in fill(text, human=True)
+
+
+def test_the_degradation_section_links_to_the_why_residual_page() -> None:
+    """Issue 16 item 2: the explainer sends a reader to /why-residual (a relative link, so it works under
+    any host and whichever branch registers the page) and names the plain presets it measures."""
+    body = section("degradation").body
+    assert "[Why residual?](./why-residual)" in body
+    assert "`plain20`" in body and "{{plain56.depth}}" in body

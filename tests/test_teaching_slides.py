@@ -9,7 +9,7 @@ import pytest
 
 from app.charts import slide_chart
 from app.teaching.citations import CLAIMS
-from app.teaching.numbers import stride_cost, v1
+from app.teaching.numbers import since_2015, stride_cost, v1
 from app.teaching.slides import CHARTS, Series, SlideChart
 from resnet_core import PRESETS, analyze
 from resnet_core.spec import SHORTCUTS
@@ -62,7 +62,10 @@ def test_live_numbers_equal_the_analysis(charts: dict[str, SlideChart]) -> None:
     expected = [analyze(r34.replace(shortcut=o), 224).totals.params for o in SHORTCUTS]
     assert [round(v * 1e6) for v in params.values] == expected
     assert list(params.labels) == [count(n) for n in expected] and params.hover[0] == f"{expected[0]:,} parameters"
-    assert charts["options"].panels[1].categories[-1] == "D†" and "not in the ResNet paper" in charts["options"].source
+    labels = dict(zip(SHORTCUTS, charts["options"].panels[1].categories, strict=True))
+    assert labels["D"] == "D†" and "not in the ResNet paper" in charts["options"].source
+    # the plain net (shortcut 'none') is the ResNet paper's own baseline (§3.3): no dagger
+    assert all(labels[o] == o for o in "ABC") and labels.get("none", "plain") == "plain"
     whole = series(charts["stride_cost"])[-1]
     cost = stride_cost(r50)
     assert [round(v * 1e9) for v in whole.values] == [cost.total_v1, cost.total_v15]
@@ -87,3 +90,18 @@ def test_the_figure_draws_the_data_at_the_size_asked(charts: dict[str, SlideChar
     given = [list(s.values) for s in series(chart)]
     assert [[v for v in d if v == v] for d in drawn] == [[v for v in g if v == v] for g in given]
     assert {t.hoverinfo for t in fig.data} == {"text"}
+
+
+def test_the_family_since_2015_chart_is_the_live_presets(charts: dict[str, SlideChart]) -> None:
+    """Issue 17: ResNet-50 beside each of its descendants, parameters and MACs from the analysis; the
+    dilated nets named with their output stride; every tweak's paper in the source line."""
+    chart = charts["since2015"]
+    names = ["resnet50", *(n for n, _, _ in since_2015())]
+    assert {"resnet50d", "seresnet50", "ecaresnet50t", "resnetaa50d", "resnetv2_50", "resnet50_os8"} <= set(names)
+    params, macs = (p.series[0] for p in chart.panels)
+    assert [round(v * 1e6) for v in params.values] == [analyze(PRESETS[n], 224).totals.params for n in names]
+    assert [round(v * 1e9) for v in macs.values] == [analyze(PRESETS[n], 224).totals.macs for n in names]
+    categories = chart.panels[0].categories
+    assert categories[names.index("resnet50_os8")] == "resnet50_os8 (OS 8)" and categories[0] == "resnet50"
+    for arxiv in ("1812.01187", "1709.01507", "1910.03151", "1904.11486", "1603.05027", "1606.00915"):
+        assert f"arXiv:{arxiv}" in chart.source

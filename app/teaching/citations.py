@@ -138,6 +138,81 @@ PAPERS: dict[str, Paper] = {
             "fb.resnet.torch",
             url="https://github.com/facebook/fb.resnet.torch",
         ),
+        # -- the family since 2015 (issue 17): what timm's ResNet variants change, each from its paper --
+        Paper(
+            "se",
+            "Jie Hu, Li Shen, Samuel Albanie, Gang Sun, Enhua Wu",
+            "Squeeze-and-Excitation Networks",
+            2018,
+            "Hu et al. 2018",
+            arxiv="1709.01507",
+        ),
+        Paper(
+            "eca",
+            "Qilong Wang, Banggu Wu, Pengfei Zhu, Peihua Li, Wangmeng Zuo, Qinghua Hu",
+            "ECA-Net: Efficient Channel Attention for Deep Convolutional Neural Networks",
+            2020,
+            "Wang et al. 2020",
+            arxiv="1910.03151",
+        ),
+        Paper(
+            "antialias",
+            "Richard Zhang",
+            "Making Convolutional Networks Shift-Invariant Again",
+            2019,
+            "Zhang 2019",
+            arxiv="1904.11486",
+        ),
+        Paper(
+            "stochdepth",
+            "Gao Huang, Yu Sun, Zhuang Liu, Daniel Sedra, Kilian Q. Weinberger",
+            "Deep Networks with Stochastic Depth",
+            2016,
+            "Huang et al. 2016",
+            arxiv="1603.09382",
+        ),
+        Paper(
+            "groupnorm",
+            "Yuxin Wu, Kaiming He",
+            "Group Normalization",
+            2018,
+            "Wu & He 2018",
+            arxiv="1803.08494",
+        ),
+        Paper(
+            "ws",
+            "Siyuan Qiao, Huiyu Wang, Chenxi Liu, Wei Shen, Alan Yuille",
+            "Micro-Batch Training with Batch-Channel Normalization and Weight Standardization",
+            2019,
+            "Qiao et al. 2019",
+            arxiv="1903.10520",
+        ),
+        Paper(
+            "deeplab",
+            "Liang-Chieh Chen, George Papandreou, Iasonas Kokkinos, Kevin Murphy, Alan L. Yuille",
+            "DeepLab: Semantic Image Segmentation with Deep Convolutional Nets, Atrous Convolution, "
+            "and Fully Connected CRFs",
+            2016,
+            "Chen et al. 2016",
+            arxiv="1606.00915",
+        ),
+        Paper(
+            "bit",
+            "Alexander Kolesnikov, Lucas Beyer, Xiaohua Zhai, Joan Puigcerver, Jessica Yung, Sylvain Gelly, "
+            "Neil Houlsby",
+            "Big Transfer (BiT): General Visual Representation Learning",
+            2020,
+            "Kolesnikov et al. 2020",
+            arxiv="1912.11370",
+        ),
+        Paper(
+            "timm",
+            "Ross Wightman",
+            "PyTorch Image Models (timm)",
+            2019,
+            "timm",
+            url="https://github.com/huggingface/pytorch-image-models",
+        ),
         Paper(
             "torchvision",
             "the torchvision maintainers",
@@ -366,6 +441,15 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("goyal.table2b.large_batch", "8k", "goyal", "Table 2b", "the large minibatch"),
     # Simonyan & Zisserman, §2.2: widths double "after each max-pooling layer, until it reaches 512".
     Claim("vgg.width_cap", "512", "vgg", "§2.2", "VGG's widest conv layers"),
+    # The family since 2015: the few numbers its papers fix and the spec's help quotes.
+    # Hu et al. (SE), §6.1 and Table 10: "r = 16" balances accuracy and complexity (the spec's SE_REDUCTION).
+    Claim("se.reduction", "r = 16", "se", "§6.1", "SE's reduction ratio"),
+    # Wu & He, §3.1: "G = 32 by default" (the spec's GN_GROUPS).
+    Claim("groupnorm.groups", "32 groups", "groupnorm", "", "GroupNorm's default groups (§3.1)", ("GroupNorm",)),
+    # timm (resnet.py, create_attn/SEModule): the squeeze's width rounded with make_divisible(…, 8);
+    # resnetv2.py: BiT's nets are built with partial(StdConv2d, eps=1e-8).
+    Claim("timm.se_divisor", "multiple of 8", "timm", "", "SE squeeze width rounding in timm", ("timm",)),
+    Claim("timm.ws_eps", "1e-8", "timm", "", "ε of the standardised convs of timm's BiT nets", ("ε", "timm")),
 )
 
 
@@ -428,6 +512,10 @@ NOTATION = re.compile(
             r"\bconv\d_(?:x|\d)\b|\blayer\d+(?:\.\d+)*\b|\bstages?\s\d+" + _RANGE,
             # names with digits: dtypes, hashes, licences, percentiles, top-k
             r"\b(?:b?float|u?int)\d+\b|\bsha256\b|\bCC0\b|\bp\d{2}\b|\b[Tt]op-\d\b",
+            # formulas over a symbol, not claims: width/2, 3·width/8, 2·width, 3w/8, w/2, 2w, (n−1)
+            r"\b\d*\s*·?\s*(?:width|w)\s*/\s*\d+\b|\b\d+\s*·\s*(?:width|w)\b|\b\d+w\b|\bn\s*[−-]\s*1\b",
+            # a layer's settings written out, like 3×3/2: "stride 1", "padding 1", "dilation 2"
+            r"\b(?:stride|padding|dilation)\s\d\b",
             # syntax examples: "e.g. 3,4,6,3", "such as 224x160"
             r"(?:e\.g\.|such as)\s+\d+(?:[,x×]\d+)+",
         ]
@@ -534,7 +622,10 @@ CITATION = re.compile(r"\b[A-Z][a-zé]+ (?:&|and) [A-Z][a-z]+\b|\b(?:[A-Z][a-z]+
 
 def citations_in(text: str) -> list[str]:
     """Author citations ("He et al.", "Tong He et al.", "Simonyan & Zisserman") written in ``text``."""
-    return CITATION.findall(_STRUCK.sub(" ", text))
+    text = re.sub(r"\s+", " ", _STRUCK.sub(" ", text))
+    for paper in PAPERS.values():  # a title is no citation ("… Normalization and Weight Standardization")
+        text = text.replace(paper.title, " ")
+    return CITATION.findall(text)
 
 
 def arxiv_ids_in(text: str) -> list[str]:

@@ -30,7 +30,7 @@ from resnet_core.analysis import Analysis, BlockSummary, analyze
 from resnet_core.compare import classic_panel
 from resnet_core.geometry import Field, field_after
 from resnet_core.model import ResidualBlock, build, conv3x3
-from resnet_core.spec import EXPANSION, PRESETS, SHORTCUTS, ResNetSpec, default_input_size
+from resnet_core.spec import EXPANSION, PRESETS, SHORTCUTS, ResNetSpec, default_input_size, describe_change
 from resnet_core.units import count
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
@@ -71,6 +71,11 @@ def projections(a: Analysis) -> int:
 def downsample_blocks(a: Analysis) -> int:
     """Blocks whose shortcut is not the plain identity (any ``downsample`` module)."""
     return sum(1 for b in a.blocks if b.shortcut not in ("identity", "none"))
+
+
+def output_stride(spec: ResNetSpec) -> int:
+    """The input's size over the last stage's map: 32 for the ImageNet nets, 16 or 8 with dilated stages."""
+    return default_input_size(spec) // stage_sizes(spec)[-1]
 
 
 def stage_channels(spec: ResNetSpec) -> list[int]:
@@ -149,15 +154,41 @@ def _preset(name: str) -> ResNetSpec:
     return PRESETS[name]
 
 
-#: Pre-activation bottleneck nets of "Identity Mappings" (§4.1 and Table 2; Tables 3–4 and the abstract), built here.
-PREACT = {
-    "preact164": ResNetSpec(
-        block="bottleneck", layers=(18, 18, 18), stem="cifar", width=16, num_classes=10, preact=True
-    ),
-    "preact1001": ResNetSpec(
-        block="bottleneck", layers=(111, 111, 111), stem="cifar", width=16, num_classes=10, preact=True
-    ),
-}
+def _preact_cifar(n: int) -> ResNetSpec:
+    # Identity Mappings (arXiv:1603.05027) §4.1 and Table 2, as its code builds them (resnet-pre-act.lua in
+    # KaimingHe/resnet-1k-layers): 9n+2 layers, three stages of n bottlenecks of 64/128/256 outputs on 16
+    # stem channels, a projection where the shape changes, and the stride on the *first 1×1* conv (v1).
+    return ResNetSpec(
+        block="bottleneck", layers=(n, n, n), stem="cifar", width=16, num_classes=10, preact=True, stride_on="1x1"
+    )
+
+
+#: Pre-activation bottleneck nets of "Identity Mappings" (§4.1 and Table 2; Tables 3–4 and the abstract):
+#: the library's presets of these names when it has them (one definition, not two), else built as above.
+PREACT = {name: PRESETS.get(name, _preact_cifar(n)) for name, n in (("preact164", 18), ("preact1001", 111))}
+
+
+#: The family since 2015 (issue 17): (preset, the net it changes, the registered paper of the change).
+#: Only presets the library defines are used (``since_2015()``), so a renamed one drops out, not crashes.
+SINCE_2015: tuple[tuple[str, str, str], ...] = (
+    ("resnet50d", "resnet50", "tricks"),  # Tong He et al., Bag of Tricks §4.2: deep stem + avg-pool shortcut
+    ("seresnet50", "resnet50", "se"),  # Hu et al.: squeeze-and-excitation in every block
+    ("ecaresnet50t", "resnet50t", "eca"),  # Wang et al.: ECA on timm's tiered-stem D net
+    ("resnetaa50d", "resnet50d", "antialias"),  # Zhang: blur (2×2 average) before subsampling
+    ("resnetv2_50", "resnet50", "identity"),  # He et al. 2016: pre-activation
+    ("resnet50_os16", "resnet50", "deeplab"),  # Chen et al.: dilation instead of stride, last stage
+    ("resnet50_os8", "resnet50", "deeplab"),  # … last two stages
+)
+
+
+def since_2015() -> list[tuple[str, str, str]]:
+    """``SINCE_2015`` rows whose presets (and bases) the library defines."""
+    return [row for row in SINCE_2015 if row[0] in PRESETS and row[1] in PRESETS]
+
+
+def spec_change(base: str, name: str) -> str:
+    """What preset ``name`` changes in preset ``base``, in words from the spec ('stem deep, shortcut D')."""
+    return ", ".join(describe_change(f, new) for f, (_, new) in PRESETS[base].differences(PRESETS[name]).items())
 
 
 @dataclass(frozen=True)
@@ -253,6 +284,8 @@ def _registry() -> tuple[dict[str, Callable[[], str]], dict[str, Callable[[], in
         add("downsample_blocks", lambda s: str(downsample_blocks(analysis_of(s))))
         add("n", lambda s: str(s.layers[0]))
         add("stem_channels", lambda s: str(analysis_of(s).stage("stem").output_shape[1]))
+        add("output_stride", lambda s: str(output_stride(s)))
+        add("final_size", lambda s: str(stage_sizes(s)[-1]))
         if PRESETS[name].block == "bottleneck":
             add_count("macs_v1", lambda s: analysis_of(v1(s)).totals.macs)
             add("gmacs_v1", lambda s: fmt_giga(analysis_of(v1(s)).totals.macs))
@@ -353,10 +386,24 @@ def _registry() -> tuple[dict[str, Callable[[], str]], dict[str, Callable[[], in
         )
 
     # The CIFAR family (§4.2): n = 3, 5, 7, 9 are the nets of Fig. 6 left/middle.
-    cifar = [n for n, s in PRESETS.items() if s.stem == "cifar"]
+    cifar = [n for n, s in PRESETS.items() if s.stem == "cifar" and s.shortcut != "none"]
     r["cifar.fig6_ns"] = lambda: fmt_list([PRESETS[n].layers[0] for n in cifar[:4]])
     r["cifar.fig6_depths"] = lambda: fmt_list([analysis_of(PRESETS[n]).weighted_depth for n in cifar[:4]])
     r["cifar.shortcuts"] = lambda: str(sum(PRESETS["resnet20"].layers))
+
+    # The family since 2015: what each preset adds to the net it changes, from the two analyses.
+    for name, base, _ in since_2015():
+        c[f"since2015.{name}.params_change"] = lambda n=name, b=base: (
+            analysis_of(PRESETS[n]).totals.params - analysis_of(PRESETS[b]).totals.params
+        )
+        c[f"since2015.{name}.macs_change"] = lambda n=name, b=base: (
+            analysis_of(PRESETS[n]).totals.macs - analysis_of(PRESETS[b]).totals.macs
+        )
+        r[f"since2015.{name}.macs_ratio"] = lambda n=name, b=base: (
+            f"×{analysis_of(PRESETS[n]).totals.macs / analysis_of(PRESETS[b]).totals.macs:.2f}"
+        )
+        r[f"since2015.{name}.change"] = lambda n=name, b=base: spec_change(b, n)
+        r[f"since2015.{name}.base"] = lambda b=base: b
 
     for key, spec in PREACT.items():
         r[f"{key}.depth"] = lambda s=spec: str(weighted_depth_of_modules(s))

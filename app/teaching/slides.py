@@ -21,6 +21,8 @@ from app.teaching.numbers import (
     TABLE6,
     VGG_CHANNELS,
     analysis_of,
+    output_stride,
+    since_2015,
     single_kernel,
     stack_of_3x3,
     stage_conv_macs,
@@ -146,12 +148,17 @@ def options() -> SlideChart:
             Panel("top-1 error (%)", ("plain", "A", "B", "C"), (errors,), "dots"),
             Panel(
                 "parameters (M)",
-                tuple(o if o in "ABC" else f"{o}†" for o in SHORTCUTS),
+                tuple(_option_label(o) for o in SHORTCUTS),
                 (_count_series("parameters", params, "parameters", 1e6),),
             ),
         ),
         _cite(*keys) + "; parameters: live model; † not in the ResNet paper (Tong He et al. 2019)",
     )
+
+
+def _option_label(option: str) -> str:
+    """'A', 'B', 'C' and 'plain' (shortcut 'none') are the ResNet paper's (§3.3, Table 3); D gets a †."""
+    return {"none": "plain"}.get(option, option if option in ("A", "B", "C") else f"{option}†")
 
 
 def vgg_stack() -> SlideChart:
@@ -255,6 +262,28 @@ def family() -> SlideChart:
     )
 
 
+def since2015() -> SlideChart:
+    """The family since 2015 (``numbers.SINCE_2015``): parameters and multiply-adds beside ResNet-50's."""
+    names = ["resnet50", *(name for name, _, _ in since_2015())]
+    specs = [PRESETS[n] for n in names]
+    nets = tuple(
+        f"{n} (OS {output_stride(s)})" if output_stride(s) != output_stride(specs[0]) else n
+        for n, s in zip(names, specs, strict=True)
+    )
+    params = [analysis_of(s).totals.params for s in specs]
+    macs = [analysis_of(s).totals.macs for s in specs]
+    papers = dict.fromkeys(paper for _, _, paper in since_2015())
+    return SlideChart(
+        "since2015",
+        "ResNet-50 and its descendants (live model, ImageNet-size input)",
+        (
+            Panel("parameters (M)", nets, (_count_series("parameters", params, "parameters", 1e6),), horizontal=True),
+            Panel("MACs per image (G)", nets, (_count_series("MACs", macs, "MACs", 1e9),), horizontal=True),
+        ),
+        "live model; the tweaks: " + "; ".join(f"{PAPERS[p].cite} (arXiv:{PAPERS[p].arxiv})" for p in papers),
+    )
+
+
 def cifar() -> SlideChart:
     """Table 6's CIFAR-10 errors by depth (ResNet-110: best of 5, and the mean ± std of the 5 runs)."""
     nets = tuple(str(analysis_of(PRESETS[n]).weighted_depth) for n in TABLE6)
@@ -309,4 +338,5 @@ CHARTS: dict[str, Callable[[], SlideChart]] = {
     "zero_init": zero_init,
     "family": family,
     "cifar": cifar,
+    "since2015": since2015,
 }
