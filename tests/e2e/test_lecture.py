@@ -129,7 +129,7 @@ def test_a_deep_link_opens_its_step_and_the_buttons_move(page: Page, warm_server
     page.goto(f"{warm_server}/explainer?mode=lecture&step={n}")
     slide_ready(page, n, (1280, 800))
     number = page.locator(".ex-num").first  # "4.09 G" on the slide, 4,089,184,256 on hover
-    expect(number).to_be_visible()
+    expect(number).to_be_visible(timeout=60_000)
     assert re.fullmatch(r"\d+(\.\d+)? [kMGT]", number.inner_text())
     assert re.fullmatch(r"\d{1,3}(,\d{3})+", number.get_attribute("title") or "")
     page.locator(".st-key-ex_next button").first.click()
@@ -154,7 +154,9 @@ def test_reading_mode_shows_code_picker_and_diagram_together(browser, warm_serve
     try:
         for s in sections():
             page.goto(f"{warm_server}/explainer?section={s.slug}")
-            expect(page.locator("h1").first).to_have_text(f"{s.number}. {s.title}")
+            # expect() waits 5 s unless told (not the page's default timeout): a first reading page on a
+            # loaded machine draws its diagrams and source for longer than that.
+            expect(page.locator("h1").first).to_have_text(f"{s.number}. {s.title}", timeout=60_000)
             settle(page)
             no_error_on(page)
             assert "{{" not in page.get_by_test_id("stMain").inner_text(), f"{s.slug}: a placeholder left unfilled"
