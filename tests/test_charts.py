@@ -16,6 +16,7 @@ from resnet_core import PRESETS, analyze, build
 from resnet_core.compare import Summary, stage_split
 from resnet_core.receptive_field import computed_span, receptive_field_steps
 from resnet_core.runtime import RunConfig, predict_with_activations, sweep
+from tests.test_charts_why import why_figures  # the "why residual" section's builders (issue 16)
 
 SPEC = PRESETS["resnet20"]
 
@@ -41,6 +42,7 @@ def figures() -> dict[str, go.Figure]:
         "activation_figure": charts.activation_figure(maps),
         "sweep_figure": charts.sweep_figure(measurements),
         "stage_time_chart": charts.stage_time_chart(measurements[0].stage_ms),
+        **why_figures(),
     }
 
 
