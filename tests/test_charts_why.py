@@ -63,7 +63,7 @@ def test_every_why_chart_uses_the_one_font_size(name: str) -> None:
 
 
 def test_depth_chart_holds_each_nets_main_path_gradients_plain_dashed():
-    plain, residual, _, _ = measured()
+    plain, _, _, _ = measured()
     fig = why_figures()["depth_chart"]
     assert [t.name for t in fig.data] == ["plain20", "resnet20"]
     main = [i for i, path in enumerate(plain.conv_path) if path == "main"]
@@ -83,7 +83,7 @@ def test_race_chart_has_each_step_and_its_running_mean():
     assert loss.y[0] == pytest.approx(net.loss[0]) and loss.y[2] == pytest.approx((net.loss[1] + net.loss[2]) / 2)
     assert error.y[0] == pytest.approx(100 * net.error[0])
     thin = [t for t in fig.data if t.name is None and t.line.color == bold[0].line.color]
-    assert [list(t.y) for t in thin][0] == pytest.approx(list(net.loss))
+    assert list(thin[0].y) == pytest.approx(list(net.loss))
 
 
 def test_smoothed_is_a_running_mean():
