@@ -143,6 +143,11 @@ class RaceRun:
             position, error, threads = self._position, self._error, self._threads
         if race is not None and result is None:
             result = race.result()  # a consistent copy, safe while the run's thread steps
+        if phase == "queued" and self._cancel.is_set():
+            # Stopped in line: the queue wakes a waiter only when its place changes or its turn comes,
+            # and then this run leaves at once without building anything (``_CancellableSlot``); to the
+            # page it is stopped now.
+            phase, position = "stopped", 0
         steps = result.steps_done if result is not None else 0
         return RunSnapshot(
             phase, position, steps, self.config.steps, result, error, threads, time.monotonic() - self._started
