@@ -18,6 +18,8 @@ import streamlit as st
 
 from app.charts import erf_figure
 from app.cpu_threads import on_device
+from app.download_bar import download_bar
+from app.views.live import published_state_dict  # one cache of published weights for both pages
 from app.widgets import get_analysis, show_error, too_big_to_build
 from resnet_core.erf import MASS, EffectiveField, effective_receptive_field
 from resnet_core.images import ImageError, load_image, preprocess, sample_images
@@ -50,12 +52,6 @@ def erf_cost(forward_macs: int, samples: int, calibrated: bool) -> int:
     return forward_macs * (2 * samples + (CALIBRATION if calibrated else 0))
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def published_state(weights_id: str) -> dict:
-    """A published file from the cache (sha256 checked), loaded weights-only."""
-    return load_state_dict(download_published(published(weights_id)))
-
-
 def weights_choice(choice: Selection) -> tuple[str, str, dict | None] | None:
     """(key of the weights, the words for them, state_dict or None for initialisation), or None while
     nothing usable is chosen (the reason is on the page)."""
@@ -75,19 +71,13 @@ def weights_choice(choice: Selection) -> tuple[str, str, dict | None] | None:
             if not st.button(f"Download {w.filename}", key="erf_download"):
                 st.info(f"{w.id} is not in the cache ({target}) yet.")
                 return None
-            bar = st.progress(0.0, text="downloading…")
-
-            def progress(done: int, total: int | None) -> None:
-                if total:
-                    bar.progress(min(done / total, 1.0), text=f"{done / 2**20:,.1f} of {total / 2**20:,.1f} MiB")
-
             try:
-                download_published(w, progress=progress)
+                download_published(w, progress=download_bar())
             except WeightsError as e:
                 show_error(e)
                 return None
         try:
-            return f"torchvision:{w.id}", f"torchvision's {w.id} (ImageNet-trained)", published_state(w.id)
+            return f"torchvision:{w.id}", f"torchvision's {w.id} (ImageNet-trained)", published_state_dict(w.id)
         except WeightsError as e:
             show_error(e)
             return None
