@@ -159,9 +159,14 @@ def test_a_tiny_race_runs_shows_progress_then_its_results():
     assert len(chart["data"]) >= 2
     assert plotly_figure(at, "why_responses")["data"]
     assert "CSV: loss and error per step" in {b.label for b in at.get("download_button")}
-    # The result persists: a later rerun of the page shows the same finished race.
+    # The result persists: a later rerun of the page shows the same finished race, and a new session
+    # (a reload) can open it.
     at.run()
     assert next(d.value for d in at.dataframe if "final loss" in d.value.columns).equals(table)
+    other = page(TINY_RACE)
+    assert not [d for d in other.dataframe if "final loss" in d.value.columns]
+    other.button(key="why_race_last").click().run()
+    assert next(d.value for d in other.dataframe if "final loss" in d.value.columns).equals(table)
 
 
 def test_a_race_waits_in_line_while_another_holds_the_slot_and_can_be_stopped():

@@ -617,6 +617,9 @@ def cifar_section(source: str | None) -> str | None:
     return ""
 
 
+#: The last race that finished on this server (its results, read-only once finished), for any session.
+_LAST_RUN: dict[str, RaceRun] = {}
+
 #: The rate (training multiply-adds per second) of the last finished race on each device type, this process.
 _LAST_RATE: dict[str, float] = {}
 
@@ -702,7 +705,16 @@ def race_section(device_names: list[str]) -> None:
         show_error(ValueError(refused))
     run = st.session_state.get(RUN_KEY)
     if run is None:
-        return
+        last = _LAST_RUN.get("run")
+        if last is not None and st.button(
+            f"Show the last race on this server ({', '.join(n.label for n in last.plan.nets)}, "
+            f"{last.snapshot().steps_done} steps)",
+            key="why_race_last",
+            help="Its results stay on the server until the next race finishes (a reload starts a new session).",
+        ):
+            st.session_state[RUN_KEY] = run = last
+        else:
+            return
     polling = not run.snapshot().finished
     st.fragment(run_every=POLL_S if polling else None)(race_live)(run, polling)
 
@@ -736,6 +748,8 @@ def race_live(run: RaceRun, polling: bool) -> None:
     top[1].button(
         "Stop", key="why_race_stop", on_click=run.stop, disabled=s.finished, help="Ends the race after the current step"
     )
+    if s.finished and s.result is not None and s.result.steps_done and _LAST_RUN.get("run") is not run:
+        _LAST_RUN["run"] = run
     if s.phase == "failed":
         show_error(ValueError(s.error or "the race failed"))
     result = s.result
