@@ -92,7 +92,7 @@ def test_signal_charts_hold_the_measured_forward_std_of_both_nets(default_page):
     assert [t["name"] for t in shat] == ["plain20", "resnet20"]
     assert all(-1 <= y <= 1 for t in shat for y in t["y"])
     labels = {b.label for b in at.get("download_button")}
-    assert {"CSV: forward and backward std per block", "CSV: ‖∂L/∂W‖ per conv"} <= labels
+    assert {"CSV: std per block", "CSV: ‖∂L/∂W‖ per conv", "CSV: correlation per block"} <= labels
     assert any("**plain20**: ‖∂L/∂W‖ is" in m.value for m in at.markdown)
 
 

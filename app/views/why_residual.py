@@ -356,25 +356,24 @@ def signal_section(device: torch.device) -> None:
     st.markdown("\n".join(f"- {gradient_sentence(p)}" for p in props))
     c1, c2 = st.columns(2)
     with c1:
-        st.subheader("Forward: std of each block's output")
+        st.subheader("Forward: std per block")
         st.plotly_chart(
             depth_chart(signal_lines(*props, "forward"), "std of the output"), key="why_forward", width="stretch"
         )
     with c2:
-        st.subheader("Backward: ‖∂L/∂W‖ of each conv")
+        st.subheader("Backward: ‖∂L/∂W‖ per conv")
         st.plotly_chart(
             depth_chart(signal_lines(*props, "grad"), "‖∂L/∂W‖ (log scale)", log_y=True),
             key="why_grad",
             width="stretch",
         )
     blocks, convs = propagation_frame(props)
-    d1, d2, d3 = st.columns(3)
-    with d1:
-        csv_button("CSV: forward and backward std per block", blocks, f"{plain_name}_block_std.csv", "why_csv_blocks")
-    with d2:
+    with c1:
+        csv_button("CSV: std per block", blocks, f"{plain_name}_block_std.csv", "why_csv_blocks")
+    with c2:
         csv_button("CSV: ‖∂L/∂W‖ per conv", convs, f"{plain_name}_grad_norms.csv", "why_csv_convs")
 
-    st.subheader("Shattered gradients: how smooth is the gradient along a line of inputs?")
+    st.subheader("Shattered gradients: how smooth is ∂f/∂x along a line of inputs?")
     s_left, s_right = st.columns([3, 2])
     with s_left:
         lines = [
@@ -393,13 +392,9 @@ def signal_section(device: torch.device) -> None:
             key="why_shattering",
             width="stretch",
         )
-        with d3:
-            csv_button(
-                "CSV: gradient correlation per block",
-                shattering_frame(shats),
-                f"{plain_name}_shattering.csv",
-                "why_csv_shat",
-            )
+        csv_button(
+            "CSV: correlation per block", shattering_frame(shats), f"{plain_name}_shattering.csv", "why_csv_shat"
+        )
     with s_right:
         ends = ", ".join(f"**{s.label}** {s.correlation[-1]:.2f}" for s in shats)
         st.markdown(
