@@ -377,3 +377,186 @@ def slide_chart(chart: SlideChart, height: int = 420, font_size: int = 20) -> go
     fig.update_yaxes(tickfont=size, showgrid=True)
     fig.update_traces(textfont=size)
     return fig
+
+
+# -- Why residual: signal propagation, the degradation race, the effective receptive field ---------
+# (issue 16; used by app/views/why_residual.py and app/views/erf_panel.py). Its imports stay with it.
+
+from dataclasses import dataclass  # noqa: E402
+
+from resnet_core.erf import EffectiveField  # noqa: E402
+from resnet_core.race import LayerResponses, RaceResult  # noqa: E402
+
+#: Plain nets dashed, residual nets solid, in every "why residual" chart.
+PLAIN_DASH, RESIDUAL_DASH = "dash", "solid"
+
+
+@dataclass(frozen=True)
+class NetLine:
+    """One net's values along its depth: ``x`` (weighted layers from the input), ``y``, and the name of
+    the layer or block at each point (for the hover)."""
+
+    label: str
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    names: tuple[str, ...]
+    plain: bool
+    color: str
+
+
+def depth_chart(lines: list[NetLine], y_title: str, *, log_y: bool = False, height: int = 380) -> go.Figure:
+    """Each net's per-layer values against depth, on one chart (plain dashed, residual solid)."""
+    fig = go.Figure()
+    for line in lines:
+        fig.add_scatter(
+            name=line.label,
+            x=list(line.x),
+            y=list(line.y),
+            text=list(line.names),
+            mode="lines+markers",
+            line={"color": line.color, "width": 3, "dash": PLAIN_DASH if line.plain else RESIDUAL_DASH},
+            marker={"size": 6, "color": line.color},
+            hovertemplate=f"{line.label} · %{{text}}<br>depth %{{x}}<br>{y_title}: %{{y:.4g}}<extra></extra>",
+        )
+    fig.update_xaxes(title="depth: weighted layers from the input", rangemode="tozero")
+    fig.update_yaxes(title=y_title, type="log" if log_y else "linear", exponentformat="power" if log_y else "none")
+    fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+    return readable(fig, height).update_layout(margin_t=50)  # room for the legend above the plot
+
+
+def smoothed(values: tuple[float, ...] | list[float], window: int) -> list[float]:
+    """The running mean of the last ``window`` values at each point (fewer at the start)."""
+    out, total = [], 0.0
+    for i, v in enumerate(values):
+        total += v
+        if i >= window:
+            total -= values[i - window]
+        out.append(total / min(i + 1, window))
+    return out
+
+
+def race_chart(result: RaceResult, colors: dict[str, str], window: int = 10, height: int = 420) -> go.Figure:
+    """Training loss (left) and training error (right) per step of every net: thin, each batch's value;
+    bold, the running mean of the last ``window`` steps. Plain dashed, residual solid (cf. He et al.
+    2015, Fig. 6, whose thin curves are training error)."""
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=("training loss (cross-entropy)", "training error (%)"), horizontal_spacing=0.08
+    )
+    for net in result.nets:
+        steps = list(range(1, net.steps + 1))
+        dash = PLAIN_DASH if net.spec.shortcut == "none" else RESIDUAL_DASH
+        color = colors[net.label]
+        for col, values, scale in ((1, net.loss, 1.0), (2, net.error, 100.0)):
+            scaled = [v * scale for v in values]
+            fig.add_scatter(
+                x=steps,
+                y=scaled,
+                mode="lines",
+                line={"color": color, "width": 1},
+                opacity=0.3,
+                showlegend=False,
+                hoverinfo="skip",
+                row=1,
+                col=col,
+            )
+            fig.add_scatter(
+                name=net.label,
+                x=steps,
+                y=smoothed(scaled, window),
+                mode="lines",
+                line={"color": color, "width": 3.5, "dash": dash},
+                legendgroup=net.label,
+                showlegend=col == 1,
+                hovertemplate=f"{net.label} · step %{{x}}<br>mean of the last {window}: %{{y:.3f}}<extra></extra>",
+                row=1,
+                col=col,
+            )
+    fig.update_xaxes(title="training step (one batch)", rangemode="tozero")
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_yaxes(range=[0, 100], row=1, col=2)
+    fig.update_annotations(font=FONT)
+    fig.update_layout(legend={"orientation": "h", "y": 1.12, "yanchor": "bottom", "x": 0})
+    return readable(fig, height).update_layout(margin_t=90)  # the legend above the subplot titles
+
+
+def responses_chart(responses: tuple[LayerResponses, ...], colors: dict[str, str], plain: set[str]) -> go.Figure:
+    """He et al. 2015, Fig. 7 (top) for the nets just trained: the std of each 3×3 layer's response,
+    in network order."""
+    fig = go.Figure()
+    for r in responses:
+        fig.add_scatter(
+            name=r.label,
+            x=list(range(1, len(r.std) + 1)),
+            y=list(r.std),
+            text=list(r.layers),
+            mode="lines+markers",
+            line={"color": colors[r.label], "width": 3, "dash": PLAIN_DASH if r.label in plain else RESIDUAL_DASH},
+            marker={"size": 6, "color": colors[r.label]},
+            hovertemplate=f"{r.label} · layer %{{x}}: %{{text}}<br>std %{{y:.3f}}<extra></extra>",
+        )
+    fig.update_xaxes(title="3×3 layer, in network order", rangemode="tozero")
+    fig.update_yaxes(title="response std", rangemode="tozero")
+    fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+    return readable(fig, 380).update_layout(margin_t=50)
+
+
+def sweep_chart(depths: dict[str, tuple[list[int], list[float]]], y_title: str, colors: dict[str, str]) -> go.Figure:
+    """One value per net against its depth, a line per kind of net (``depths``: kind → (depths, values))."""
+    fig = go.Figure()
+    for kind, (x, y) in depths.items():
+        fig.add_scatter(
+            name=kind,
+            x=x,
+            y=y,
+            mode="lines+markers",
+            line={"color": colors[kind], "width": 3, "dash": PLAIN_DASH if kind.startswith("plain") else RESIDUAL_DASH},
+            marker={"size": 10, "color": colors[kind]},
+            hovertemplate=f"{kind}-%{{x}}: %{{y:.4g}}<extra></extra>",
+        )
+    all_x = sorted({d for x, _ in depths.values() for d in x})
+    fig.update_xaxes(title="depth: weighted layers", tickvals=all_x)
+    fig.update_yaxes(title=y_title)
+    fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+    return readable(fig, 360).update_layout(margin_t=50)
+
+
+def erf_figure(field: EffectiveField) -> go.Figure:
+    """The effective field as a heatmap over the input (share of the gradient's mass per pixel), the
+    theoretical field inside the image (solid orange), the square holding 95 % of the mass (dashed
+    white) and the field's centre (✕)."""
+    h, w = field.input_size
+    fig = go.Figure(
+        go.Heatmap(
+            z=field.heatmap,
+            colorscale="Viridis",
+            colorbar={"title": {"text": "share of |∂y/∂x|", "side": "right"}, "tickfont": FONT, "exponentformat": "e"},
+            hovertemplate="row %{y}, col %{x}: %{z:.3e}<extra></extra>",
+        )
+    )
+    (r0, r1), (c0, c1) = field.span
+    fig.add_shape(
+        type="rect", x0=c0 - 0.5, x1=c1 + 0.5, y0=r0 - 0.5, y1=r1 + 0.5, line={"color": "#ff7f0e", "width": 4}
+    )
+    cr, cc = field.centre
+    half = field.half_side_95 + 0.5  # pixel i covers [i − 0.5, i + 0.5]
+    fig.add_shape(
+        type="rect",
+        x0=cc - half,
+        x1=cc + half,
+        y0=cr - half,
+        y1=cr + half,
+        line={"color": "white", "width": 3, "dash": "dash"},
+    )
+    fig.add_scatter(
+        x=[cc],
+        y=[cr],
+        mode="markers",
+        marker={"size": 14, "color": "#ff7f0e", "symbol": "x", "line": {"width": 2, "color": "white"}},
+        hovertemplate="centre of the field: row %{y}, col %{x}<extra></extra>",
+        showlegend=False,
+    )
+    fig.update_xaxes(range=[-0.5, w - 0.5], title="input column (px)", showgrid=False, zeroline=False)
+    fig.update_yaxes(
+        range=[h - 0.5, -0.5], title="input row (px)", showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1
+    )
+    return readable(fig, 520)

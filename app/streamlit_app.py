@@ -12,7 +12,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from app.views import compare, explainer, explorer, live, receptive_field  # noqa: E402
+from app.views import compare, explainer, explorer, live, receptive_field, why_residual  # noqa: E402
 
 st.set_page_config(page_title="ResNet Explorer", page_icon=":material/account_tree:", layout="wide")
 # Less blank space above each page's title, so a 1280×800 laptop shows the numbers and the controls.
@@ -31,6 +31,7 @@ PAGES = [
     (receptive_field.main, "Receptive field", ":material/center_focus_strong:", "receptive-field"),
     (live.main, "Live", ":material/bolt:", "live"),
     (explainer.main, "Explainer", ":material/menu_book:", "explainer"),
+    (why_residual.main, "Why residual?", ":material/trending_down:", "why-residual"),
 ]
 
 pages = [st.Page(view, title=title, icon=icon, url_path=url_path) for view, title, icon, url_path in PAGES]

@@ -17,6 +17,7 @@ from resnet_core import PRESETS, analyze, build
 from resnet_core.compare import Summary, stage_split
 from resnet_core.receptive_field import computed_span, receptive_field_steps
 from resnet_core.runtime import RunConfig, predict_with_activations, sweep
+from tests.test_charts_why import why_figures  # the "why residual" section's builders (issue 16)
 
 SPEC = PRESETS["resnet20"]
 
@@ -44,6 +45,7 @@ def figures() -> dict[str, go.Figure]:
         "stage_time_chart": charts.stage_time_chart(measurements[0].stage_ms),
         # The explainer's lecture charts (sized by the projector's window): tests/test_teaching_slides.py.
         "slide_chart": charts.slide_chart(CHARTS["options"](), 400, 24),
+        **why_figures(),
     }
 
 

@@ -15,6 +15,7 @@ import streamlit as st
 from PIL import Image
 
 from app.charts import Span, field_figure, growth_chart
+from app.views.erf_panel import erf_panel
 from app.widgets import (
     get_analysis,
     parse_choice,
@@ -326,4 +327,5 @@ def main() -> None:
         image_section(whole, inside, input_hw)
     with right:
         gradient_check(choice, layer, unit, inside, input_hw)
+    erf_panel(choice, layer, unit)  # issue 16: the effective field beside the theoretical one
     recurrence_section(analysis, layer, input_hw)
