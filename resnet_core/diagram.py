@@ -37,11 +37,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import hashlib
 import html
 import itertools
 import re
 import shutil
 import subprocess
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, get_args
@@ -133,7 +135,10 @@ class DiagramOptions:
     annotations: frozenset[str] = DEFAULT_ANNOTATIONS
     rankdir: RankDir = "TB"
     legend: bool = True
-    title: str | None = None  # the network's name in the title (None: the preset's name); input size and totals follow
+    # the network's name in the title (None: the preset's name); input size and totals follow. "": no
+    # title, for a page that shows its own above the diagram (in a left-to-right diagram a title is
+    # centred over the whole width, off screen where a view opens on the left edge)
+    title: str | None = None
     highlight: str | None = None  # the name of one node to fill in yellow (a stage, "block layer2.0", a layer)
     compact: bool = False  # a slide: larger type, no title, stages say only their blocks, no BN or ReLU nodes
 
@@ -496,7 +501,9 @@ def _shortcut_edge(kind: str, label: str | None, n: int) -> dict[str, str | None
     return attrs
 
 
-def _title(analysis: Analysis, options: DiagramOptions) -> str:
+def _title(analysis: Analysis, options: DiagramOptions) -> str | None:
+    if options.title == "":
+        return None
     name = describe(analysis.spec) if options.title is None else options.title
     h, w = analysis.input_shape[2:]
     parts = [name, f"input {h}×{w}"]
@@ -658,6 +665,7 @@ def _block_node(canvas: _Canvas, g: _Graph, run: tuple[BlockSummary, ...]) -> No
     canvas.node(
         g,
         f"block {b.name}",
+        id=b.name,  # the key an interactive view and a link (sel=layer2.0) know it by
         label=_html_lines(_run_title(run), lines, canvas.type_),
         fillcolor=FILL_STRIDED if where else FILL_BLOCK,
         color=ORANGE if where else None,
@@ -700,7 +708,7 @@ def _block_level(analysis: Analysis, canvas: _Canvas, g: _Graph) -> list[tuple[B
             continue
         n = len(stage.blocks)
         runs = block_runs(stage, opts)
-        with _cluster(canvas, g, stage.name, f"{stage.name} · {n} block{'s' if n > 1 else ''}") as c:
+        with _cluster(canvas, g, stage.name, f"{stage.name} · {n} block{'s' if n > 1 else ''}", id=stage.name) as c:
             # A fork point inside the cluster, where x splits into the branch and the shortcut: every
             # shortcut edge then lies within its stage's box, and so does its label.
             entry = f"entry {stage.name}"
@@ -815,7 +823,7 @@ def _layer_level(analysis: Analysis, canvas: _Canvas, g: _Graph) -> list[tuple[B
                 drawn[r.name] = r
 
     for stage in _drawn_stages(analysis, opts):
-        with _cluster(canvas, g, stage.name, stage.name) as c:
+        with _cluster(canvas, g, stage.name, stage.name, id=stage.name) as c:
             if not stage.blocks:
                 draw(c, stage.layers)
                 continue
@@ -826,7 +834,7 @@ def _layer_level(analysis: Analysis, canvas: _Canvas, g: _Graph) -> list[tuple[B
                     for mine, theirs in zip(rep.layers, other.layers, strict=True):
                         alias[theirs.name] = mine.name
                 title = _run_title(run) + (f" ({stride_text(rep)})" if stride_text(rep) else "")
-                with _cluster(canvas, c, rep.name, title, "white", peripheries="1") as block:
+                with _cluster(canvas, c, rep.name, title, "white", peripheries="1", id=rep.name) as block:
                     draw(block, rep.layers)
     boundary: dict[str, str] = {}
     block_last = {b.name: b.layers[-1].name for b in analysis.blocks}
@@ -939,7 +947,7 @@ def _legend(g: _Graph, kinds: set[str], strided: bool, folded: bool, canvas: _Ca
             canvas.node(
                 c,
                 "legend strided",
-                label=_html_lines("strided block", [("halves H×W; says where the stride sits", DARK_ORANGE)]),
+                label=_html_lines(STRIDED_LEGEND[0], [(STRIDED_LEGEND[1], DARK_ORANGE)]),
                 fillcolor=FILL_STRIDED,
                 color=ORANGE,
                 penwidth="2.5",
@@ -949,7 +957,7 @@ def _legend(g: _Graph, kinds: set[str], strided: bool, folded: bool, canvas: _Ca
             canvas.node(
                 c,
                 "legend folded",
-                label=_html_lines("folded run  × n", [("n identical blocks, drawn once", None)]),
+                label=_html_lines(FOLDED_LEGEND[0], [(FOLDED_LEGEND[1], None)]),
                 peripheries="2",
             )
             column.append("legend folded")
@@ -964,6 +972,398 @@ def _same_rank(canvas: _Canvas, g: _Graph, names: list[str]) -> None:
     """``{rank=same; a; b; …}``: these nodes side by side across the flow."""
     with canvas.subgraph(g, rank="same") as row:
         row.body += [f"{row.indent}{quote(name)}\n" for name in names]  # what Digraph.node(name) writes
+
+
+# -- an interactive view: what each box is, what a click on it does, how many boxes there are ----
+
+#: Box styles (Graphviz attributes) of a strided block and of a folded run, as ``_block_node`` draws
+#: them, for a legend drawn outside the diagram.
+STRIDED_STYLE: dict[str, str] = {"fillcolor": FILL_STRIDED, "color": ORANGE, "penwidth": "2.5"}
+FOLDED_STYLE: dict[str, str] = {"fillcolor": FILL_BLOCK, "color": "#4D4D4D", "peripheries": "2"}
+STRIDED_LEGEND = ("strided block", "halves H×W; says where the stride sits")
+FOLDED_LEGEND = ("folded run  × n", "n identical blocks, drawn once")
+
+#: What a name names: ("stage", a StageSummary), ("block", a BlockSummary) or ("layer", a LayerRecord).
+Found = tuple[str, StageSummary | BlockSummary | LayerRecord]
+
+
+def find(analysis: Analysis, name: str) -> Found | None:
+    """What ``name`` names in ``analysis``: ``("stage", StageSummary)`` for ``layer2`` (or ``stem``,
+    ``head``), ``("block", BlockSummary)`` for ``layer2.0``, ``("layer", LayerRecord)`` for
+    ``layer2.0.conv1`` or ``fc``; None for anything else."""
+    for s in analysis.stages:
+        if s.name == name:
+            return "stage", s
+    for b in analysis.blocks:
+        if b.name == name:
+            return "block", b
+    for r in analysis.layers:
+        if r.name == name:
+            return "layer", r
+    return None
+
+
+def _run_of(stage: StageSummary, options: DiagramOptions, block: str) -> tuple[BlockSummary, ...]:
+    return next(run for run in block_runs(stage, options) if any(b.name == block for b in run))
+
+
+def node_of(analysis: Analysis, options: DiagramOptions, name: str) -> str | None:
+    """The key of the box that shows ``name`` (a stage, block or layer; see ``find``) in the drawing
+    ``options`` describe: the box itself, or the one it is folded into (a folded run, its block at
+    the block level, its stage at the stage level). None when ``name`` names nothing or its stage is
+    not drawn. Keys are what ``node_details`` and an interactive view use (see there)."""
+    found = find(analysis, name)
+    if found is None:
+        return None
+    kind, item = found
+    stage_name = item.name if kind == "stage" else item.stage
+    if options.stages and stage_name not in options.stages:
+        return None
+    if options.level == "stage" or kind == "stage":
+        return stage_name
+    stage = analysis.stage(stage_name)
+    if not stage.blocks:  # a layer of the stem or the head
+        return stage_name if options.level == "block" else item.name
+    block = item.name if kind == "block" else item.block
+    run = _run_of(stage, options, block)  # type: ignore[arg-type]
+    if options.level == "block" or kind == "block":
+        return run[0].name
+    # a layer at the layer level: a folded run draws its first block's records only
+    rep, own = run[0], next(b for b in run if b.name == block)
+    drawn = rep.layers[own.layers.index(item)]  # type: ignore[arg-type]
+    return rep.name if drawn.name in _left_out(rep.layers, options.compact) else drawn.name
+
+
+@dataclass(frozen=True)
+class NodeDetails:
+    """What an interactive view of one drawing needs, each keyed as the view knows the box: by its DOT
+    ``id`` (blocks and folded runs: the block's name, ``layer2.0``, a run its first block's; clusters:
+    the stage's or block's name) or else its DOT name (stage-level stages, stem and head, layers).
+
+    ``rows``: key → tooltip rows (label → text, numbers human-formatted with the exact value beside
+    them). ``toggles``: key → the stage a click on it folds or unfolds; ``hints`` says which, in
+    words. ``kinds``, ``strided``, ``folded``: what the drawing's legend has to explain.
+    """
+
+    rows: dict[str, dict[str, str]]
+    toggles: dict[str, str]
+    hints: dict[str, str]
+    kinds: tuple[str, ...]
+    strided: bool
+    folded: bool
+
+    def legend(self) -> list[tuple[dict[str, str], str, str]]:
+        """The legend as (Graphviz style, short text, explanation): shortcut kinds drawn, then box styles."""
+        items = [(SHORTCUT_STYLE[k], k, SHORTCUT_LEGEND[k]) for k in SHORTCUT_KINDS if k in self.kinds]
+        if self.strided:
+            items.append((STRIDED_STYLE, "strided", f"{STRIDED_LEGEND[0]}: {STRIDED_LEGEND[1]}"))
+        if self.folded:
+            items.append((FOLDED_STYLE, "× n", f"folded run: {FOLDED_LEGEND[1]}; click one to unfold its stage"))
+        return items
+
+
+def exact(n: int) -> str:
+    """A number for a tooltip: human (``units.count``) with the exact value beside it, 75 k (75,008)."""
+    return count(n) if count(n) == f"{n:,}" else f"{count(n)} ({n:,})"
+
+
+def field_text(rf: int, jump: int) -> str:
+    return f"{rf:,} px, jump {jump:,}"
+
+
+def _group_rows(g: StageSummary | BlockSummary, params: int, macs: int) -> dict[str, str]:
+    return {
+        "output": shape_text(g.output_shape),
+        "parameters": exact(params),
+        "MACs": exact(macs),
+        "receptive field": field_text(g.rf, g.jump),
+    }
+
+
+def _stride_of(records: Iterable[LayerRecord]) -> int:
+    """The stride of a chain of records: the product of the main path's strides."""
+    stride = 1
+    for r in records:
+        if r.stride and r.path != "shortcut":
+            stride *= r.stride
+    return stride
+
+
+def _stride_words(b: BlockSummary, stride: int) -> str:
+    """'2 (on the 3×3)' where the block's residual branch subsamples, else '1'."""
+    where = stride_text(b)
+    return f"{stride} ({where.replace(f'stride {b.stride} on ', 'on the ')})" if where else str(stride)
+
+
+def _shortcut_words(b: BlockSummary) -> str:
+    return b.shortcut if b.shortcut == "identity" else f"{b.shortcut}: {shortcut_text(b, frozenset())}"
+
+
+def stage_rows(stage: StageSummary) -> dict[str, str]:
+    """Tooltip rows of a stage (stem and head included)."""
+    rows: dict[str, str] = {}
+    if stage.blocks:
+        tally = _shortcut_tally(stage.blocks)
+        n = len(stage.blocks)
+        rows["blocks"] = f"{n:,}"
+        rows |= _group_rows(stage, stage.params, stage.macs)
+        rows["stride"] = _stride_words(stage.blocks[0], _stride_of(stage.layers))
+        rows["shortcuts"] = ", ".join(f"{c:,} {k}" for k, c in tally.items())
+        return rows
+    rows["layers"] = " → ".join(_op_lines(stage.layers))
+    rows |= _group_rows(stage, stage.params, stage.macs)
+    if stage.name == "head":
+        del rows["receptive field"]  # the global pool sees the whole image
+    else:
+        rows["stride"] = str(_stride_of(stage.layers))
+    return rows
+
+
+def run_rows(run: tuple[BlockSummary, ...]) -> dict[str, str]:
+    """Tooltip rows of a block, or of a folded run of identical blocks (its sums, and one block's)."""
+    b, last, n = run[0], run[-1], len(run)
+    rows: dict[str, str] = {}
+    if n > 1:
+        rows["blocks"] = f"{b.name} … {last.name} ({n:,} identical)"
+    rows["convs"] = main_convs_text(b)
+    rows |= _group_rows(last, b.params * n, b.macs * n)
+    if n > 1:
+        rows["parameters"] += f" = {n:,} × {exact(b.params)}"
+        rows["MACs"] += f" = {n:,} × {exact(b.macs)}"
+    rows["stride"] = _stride_words(b, b.stride)
+    rows["shortcut"] = _shortcut_words(b)
+    return rows
+
+
+def layer_rows(r: LayerRecord, block: BlockSummary | None = None) -> dict[str, str]:
+    """Tooltip rows of one layer (``block``: the block it belongs to, for its shortcut's kind)."""
+    rows = {"operation": op_text(r), "output": shape_text(r.output_shape)}
+    arithmetic = param_arithmetic(r)
+    rows["parameters"] = exact(r.params) + (f" = {arithmetic}" if arithmetic and r.params else "")
+    rows["MACs"] = exact(r.macs)
+    if len(r.output_shape) == 4:
+        rows["receptive field"] = field_text(r.rf, r.jump)
+    if r.stride:
+        rows["stride"] = str(r.stride)
+    if block is not None:
+        rows["path"] = {"main": "residual branch", "shortcut": "shortcut", "join": "after the addition"}.get(
+            r.path, r.path
+        )
+        rows["shortcut"] = block.shortcut
+    return rows
+
+
+def param_arithmetic(r: LayerRecord) -> str | None:
+    """How ``r``'s parameter count comes about, from its record: '64·64·3·3' for a 3×3 conv from 64 to
+    64 channels (out · in/groups · k · k, then '+ 64' for a bias), '2·64' for a norm layer's scale and
+    shift, '2048·1000 + 1000' for the fc layer. None where the record does not say (the count is then
+    shown alone), and never a formula that does not give ``r.params``."""
+    a = r.attrs
+    if r.kind == "Conv2d" and r.kernel and "out_channels" in a:
+        out, fan_in = a["out_channels"], a["in_channels"] // a.get("groups", 1)
+        weights = out * fan_in * r.kernel * r.kernel
+        text = f"{out}·{fan_in}·{r.kernel}·{r.kernel}"
+        if weights == r.params:
+            return text
+        if weights + out == r.params:
+            return f"{text} + {out}"
+        return None
+    if r.kind == "Linear" and "out_features" in a:
+        out, fan_in = a["out_features"], a["in_features"]
+        if out * fan_in == r.params:
+            return f"{fan_in}·{out}"
+        if out * fan_in + out == r.params:
+            return f"{fan_in}·{out} + {out}"
+        return None
+    channels = r.output_shape[1] if len(r.output_shape) > 1 else 0
+    if r.params and r.params == 2 * channels and "Norm" in r.kind:  # a scale and a shift per channel
+        return f"2·{channels}"
+    return None
+
+
+def param_sum(records: Iterable[LayerRecord]) -> list[tuple[str, str, int]]:
+    """The rows of a parameter count's arithmetic, one per record with parameters: (its name with a
+    conv's kernel, 'conv1 3×3'; the arithmetic or ''; its count). They add up to the group's ``params``."""
+    out: list[tuple[str, str, int]] = []
+    for r in records:
+        if r.params:
+            name = f"{r.name} {r.kernel}×{r.kernel}" if r.kind == "Conv2d" and r.kernel else r.name
+            out.append((name, param_arithmetic(r) or "", r.params))
+    return out
+
+
+def node_details(analysis: Analysis, options: DiagramOptions) -> NodeDetails:
+    """Tooltip rows and click actions of every box the drawing ``options`` describe can show (its
+    stages, blocks and folded runs, layers; see ``NodeDetails`` for the keys).
+
+    A folded run toggles its stage (unfold), and so does a stage's box at the block and layer levels
+    when folding changes the stage (fold if it is unfolded); everything else is selected by a click.
+    """
+    rows: dict[str, dict[str, str]] = {}
+    toggles: dict[str, str] = {}
+    hints: dict[str, str] = {}
+    kinds: set[str] = set()
+    strided = folded = False
+    level = options.level
+    for stage in _drawn_stages(analysis, options):
+        rows[stage.name] = stage_rows(stage)
+        if not stage.blocks:
+            if level == "layer":
+                rows |= {
+                    r.name: layer_rows(r)
+                    for r in stage.layers
+                    if r.name not in _left_out(stage.layers, options.compact)
+                }
+            continue
+        kinds |= {b.shortcut for b in stage.blocks}
+        strided = strided or any(stride_text(b) for b in stage.blocks)
+        if level == "stage":
+            continue
+        runs = block_runs(stage, options)
+        foldable = options.fold and any(
+            len(run) > 1 for run in block_runs(stage, dataclasses.replace(options, unfold=()))
+        )
+        if foldable:
+            toggles[stage.name] = stage.name
+            unfolded = stage.name in options.unfold
+            hints[stage.name] = f"click to {'fold' if unfolded else 'unfold'} {stage.name}" + (
+                " (runs of identical blocks into one box)" if unfolded else " (every block drawn)"
+            )
+        for run in runs:
+            rep = run[0]
+            rows[rep.name] = run_rows(run)
+            if len(run) > 1:
+                folded = True
+                toggles[rep.name] = stage.name
+                hints[rep.name] = f"click to unfold {stage.name} ({len(stage.blocks):,} blocks drawn one by one)"
+            if level == "layer":
+                skipped = _left_out(rep.layers, options.compact)
+                rows |= {r.name: layer_rows(r, rep) for r in rep.layers if r.name not in skipped}
+    return NodeDetails(rows, toggles, hints, tuple(k for k in SHORTCUT_KINDS if k in kinds), strided, folded)
+
+
+def figure_details(analysis: Analysis, block: str, compact: bool = False) -> dict[str, dict[str, str]]:
+    """Tooltip rows of ``block_figure(analysis, block, compact=compact)``'s nodes, by their ids there:
+    each layer's (``conv1``, ``downsample.0``, ``add``…), the block's input ``x`` and its output ``out``."""
+    b = next((b for b in analysis.blocks if b.name == block), None)
+    if b is None:
+        raise ValueError(
+            f"no block {block!r}: blocks run from {analysis.blocks[0].name!r} to {analysis.blocks[-1].name!r}"
+        )
+    left_out = _left_out(b.layers, compact)
+    rows = {r.name.removeprefix(block + "."): layer_rows(r, b) for r in b.layers if r.name not in left_out}
+    rows["x"] = {"input of": block, "shape": shape_text(b.input_shape)}
+    rows["out"] = {"output of": block, "shape": shape_text(b.output_shape), "receptive field": field_text(b.rf, b.jump)}
+    return rows
+
+
+# -- the node budget: what Graphviz can lay out in seconds ------------------------------------------
+
+
+def node_count(analysis: Analysis, options: DiagramOptions) -> int:
+    """How many nodes ``to_dot(analysis, options)`` draws (legend included), counted from the
+    analysis without building the DOT: what decides how long ``dot`` takes to lay it out."""
+    level = options.level
+    drawn = 1 if _draws_input(analysis, options) else 0
+    previous = drawn > 0
+    kinds: set[str] = set()
+    strided = folded = False
+    for stage in analysis.stages:
+        if options.stages and stage.name not in options.stages:
+            previous = False
+            continue
+        if not previous:
+            drawn += 1  # "from layer2": the stages left out
+        previous = True
+        kinds |= {b.shortcut for b in stage.blocks}
+        if level == "stage" or (level == "block" and not stage.blocks):
+            drawn += 1
+            strided = strided or any(stride_text(b) for b in stage.blocks)
+            continue
+        if not stage.blocks:  # the layer level's stem or head
+            drawn += len(stage.layers) - len(_left_out(stage.layers, options.compact))
+            continue
+        runs = block_runs(stage, options)
+        folded = folded or any(len(run) > 1 for run in runs)
+        strided = strided or any(stride_text(run[0]) for run in runs)
+        if level == "block":
+            drawn += 1 + 2 * len(runs)  # the stage's entry point; per run its box and its "+"
+        else:
+            drawn += sum(len(run[0].layers) - len(_left_out(run[0].layers, options.compact)) for run in runs)
+    if options.legend:
+        drawn += 2 * len(kinds & set(SHORTCUT_KINDS)) + strided + folded
+    return drawn
+
+
+#: Nodes a diagram may have to be laid out in seconds, per layout engine (issue 15: a 4 × 1000-block
+#: network drawn layer by layer crashed ``dot``, and block by block took it past its 60 s timeout on
+#: every rerun). Measured on this project's 2-core machine while shared (load average 11-14;
+#: ``benchmarks/bench_diagram.py --budget`` prints them): ``dot`` lays out ResNet-1202's unfolded block
+#: level (1,206 nodes, the largest drawing the explorer promises) in 5.1 s, its layer level with one
+#: stage unfolded (1,430 nodes) in 7.3 s, 1,506 block-level nodes in 12.8 s and 1,986 in 43 s (time
+#: grows with the square of the nodes and more). The browser's WebAssembly Graphviz is the same
+#: program: ``benchmarks/bench_diagram_view.py`` times it on ResNet-1202.
+NODE_BUDGET: dict[str, int] = {"server": 1500, "browser": 1500}
+
+
+@dataclass(frozen=True)
+class Budgeted:
+    """A drawing that fits a node budget: ``options`` to draw, ``asked`` and ``drawn`` node counts,
+    and ``note``, a sentence saying what was summarised and why (None: drawn as asked)."""
+
+    options: DiagramOptions
+    asked: int
+    drawn: int
+    note: str | None = None
+
+
+def _names(names: Iterable[str]) -> str:
+    items = list(names)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def within_budget(analysis: Analysis, options: DiagramOptions, budget: int) -> Budgeted:
+    """``options`` if their drawing has at most ``budget`` nodes; else the nearest drawing that has:
+    the unfolded stages folded again, the earliest unfolded first (the last one unfolded is what the
+    user looks at), then the next coarser level (layer → block → stage). Never raises."""
+    asked = node_count(analysis, options)
+    if asked <= budget:
+        return Budgeted(options, asked, asked)
+    levels = LEVELS[: LEVELS.index(options.level) + 1][::-1]
+    for level in levels:
+        opts = dataclasses.replace(options, level=level, fold=True)  # type: ignore[arg-type]
+        unfold = list(options.unfold) if level != "stage" else []
+        while True:
+            opts = dataclasses.replace(opts, unfold=tuple(unfold))
+            n = node_count(analysis, opts)
+            if n <= budget or not unfold:
+                break
+            unfold.pop(0)
+        if n <= budget:
+            return Budgeted(opts, asked, n, _budget_note(options, opts, asked, budget))
+    opts = dataclasses.replace(options, level="stage", unfold=(), fold=True)
+    n = node_count(analysis, opts)
+    return Budgeted(opts, asked, n, _budget_note(options, opts, asked, budget))
+
+
+def _budget_note(asked: DiagramOptions, drawn: DiagramOptions, nodes: int, budget: int) -> str:
+    what = f"the {asked.level} level"
+    if asked.unfold and asked.level != "stage":
+        what += f" with {_names(asked.unfold)} unfolded"
+    elif not asked.fold:
+        what += " with every block drawn"
+    instead = []
+    if drawn.level != asked.level:
+        instead.append(f"the {drawn.level} level")
+    refolded = [s for s in asked.unfold if s not in drawn.unfold] if drawn.level != "stage" else []
+    if refolded:
+        instead.append(f"{_names(refolded)} folded (× n)")
+    if drawn.unfold and drawn.level != "stage":
+        instead.append(f"{_names(drawn.unfold)} unfolded")
+    return (
+        f"Drawing {what} takes {nodes:,} boxes, more than the {budget:,} that Graphviz lays out in a few "
+        f"seconds; shown instead: {', '.join(instead) or 'folded'}."
+    )
 
 
 # -- rendering -----------------------------------------------------------------------------------
@@ -989,13 +1389,37 @@ def render(dot_text: str, fmt: str = "svg", *, timeout: float = 60.0, dpi: int |
     if exe is None:
         raise GraphvizNotFound()
     cmd = [exe, f"-T{fmt}"] + ([f"-Gdpi={int(dpi)}"] if dpi else [])
+    data = dot_text.encode("utf-8")
+    key = (hashlib.sha256(data).hexdigest(), fmt, dpi, timeout)
+    if key in _FAILURES:  # failed before: fail again at once (a timeout would cost the same minute again)
+        _FAILURES.move_to_end(key)
+        raise GraphvizError(_FAILURES[key])
     try:
-        proc = subprocess.run(cmd, input=dot_text.encode("utf-8"), capture_output=True, timeout=timeout, check=False)
+        proc = subprocess.run(cmd, input=data, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise GraphvizError(
-            f"dot took longer than {timeout:g} s to lay this diagram out; fold it or draw fewer stages"
-        ) from None
+        message = f"dot took longer than {timeout:g} s to lay this diagram out; fold it or draw fewer stages"
+        raise GraphvizError(_remember_failure(key, message)) from None
     if proc.returncode != 0:
         lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GraphvizError(f"dot failed (exit status {proc.returncode}): {lines[0] if lines else 'no message'}")
+        message = f"dot failed (exit status {proc.returncode}): {lines[0] if lines else 'no message'}"
+        raise GraphvizError(_remember_failure(key, message))
     return proc.stdout
+
+
+#: ``render``'s failures, per (SHA-256 of the DOT, format, dpi, timeout), the most recent last: a diagram
+#: that crashed ``dot`` or ran past the timeout fails again at once on the next rerun, not a minute later
+#: (issue 15). ``forget_render_failures()`` empties it.
+_FAILURES: OrderedDict[tuple[str, str, int | None, float], str] = OrderedDict()
+FAILURES_KEPT = 64
+
+
+def _remember_failure(key: tuple[str, str, int | None, float], message: str) -> str:
+    _FAILURES[key] = message
+    while len(_FAILURES) > FAILURES_KEPT:
+        _FAILURES.popitem(last=False)
+    return message
+
+
+def forget_render_failures() -> None:
+    """Forget every failure ``render`` remembered (after installing another Graphviz, say)."""
+    _FAILURES.clear()

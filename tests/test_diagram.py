@@ -3,6 +3,7 @@ the paper's options put them, folding that keeps the counts, and labels that can
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -15,6 +16,7 @@ from resnet_core.diagram import (
     FILL_HIGHLIGHT,
     SHORTCUT_KINDS,
     DiagramOptions,
+    GraphvizError,
     GraphvizNotFound,
     block_figure,
     block_runs,
@@ -23,6 +25,7 @@ from resnet_core.diagram import (
     render,
     to_dot,
 )
+from resnet_core.units import count
 
 needs_dot = pytest.mark.skipif(not dot_available(), reason="Graphviz's dot is not installed (make test installs it)")
 
@@ -429,3 +432,223 @@ def test_the_canvas_writes_what_the_digraph_api_writes() -> None:
             canvas.edge(b, "layer1.0.conv1", "node", **edge)
         diagram._same_rank(canvas, c, ["legend a", "legend b"])
     assert ours.source == api.source
+
+
+# -- an interactive view's keys, details and clicks (issue 13) ---------------------------------------
+
+GRAPHVIZ_IDS = re.compile(r"^(node|clust|edge|graph|a_node|a_edge)\d+$")  # what diagram_view.js ignores
+
+
+def view_keys(svg: bytes) -> set[str]:
+    """The keys the interactive view knows boxes by in Graphviz's SVG: a node's or cluster's DOT id,
+    else its DOT name (its <title>), as app/components/diagram_view/frontend/diagram_view.js reads them."""
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    keys = set()
+    for g in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}g"):
+        if g.get("class") not in ("node", "cluster"):
+            continue
+        title = g.find("s:title", ns)
+        gid = g.get("id", "")
+        keys.add(gid if gid and not GRAPHVIZ_IDS.match(gid) else title.text if title is not None else "")
+    return keys
+
+
+def test_blocks_runs_and_stages_are_known_by_their_names() -> None:
+    a = analyze(PRESETS["resnet50"])
+    dot = to_dot(a, level="block")
+    for b in ("layer1.0", "layer2.0", "layer2.1"):  # layer2.1 … layer2.3 fold into one box: its first block's
+        assert re.search(rf'"block {re.escape(b)}" \[.*\bid="{re.escape(b)}"', dot)
+    assert re.search(r'subgraph "?cluster_layer3"? \{\n\s*graph \[.*\bid=layer3\b', dot)
+    layer = to_dot(a, level="layer", unfold=("layer2",))
+    assert re.search(r'subgraph "cluster_layer2\.2" \{\n\s*graph \[.*\bid="layer2\.2"', layer), "a block's cluster"
+
+
+@needs_dot
+@pytest.mark.parametrize(
+    ("arch", "options"),
+    [
+        ("resnet50", DiagramOptions()),
+        ("resnet50", DiagramOptions(level="stage")),
+        ("resnet50", DiagramOptions(level="layer", unfold=("layer3",))),
+        ("resnet20", DiagramOptions(level="block", unfold=("layer1",), rankdir="LR")),
+        ("resnext50_32x4d", DiagramOptions(level="layer", stages=("layer2", "head"))),
+    ],
+    ids=lambda v: v if isinstance(v, str) else f"{v.level}-{'-'.join(v.unfold or v.stages) or 'folded'}",
+)
+def test_node_details_name_drawn_boxes_and_every_box_has_them(arch: str, options: DiagramOptions) -> None:
+    from resnet_core.diagram import node_details
+
+    spec = PRESETS[arch]
+    a = analyze(spec, 32 if spec.stem == "cifar" else 224)
+    details = node_details(a, options)
+    keys = view_keys(render(to_dot(a, dataclasses.replace(options, legend=False)), "svg"))
+    assert set(details.rows) <= keys and set(details.toggles) <= keys and set(details.hints) == set(details.toggles)
+    drawn = [k for k in keys if not k.startswith(("add ", "entry ", "from ", "input"))]
+    assert set(drawn) <= set(details.rows), sorted(set(drawn) - set(details.rows))[:5]
+    for key, rows in details.rows.items():
+        assert "output" in rows or "shape" in rows, key
+    # a folded run unfolds its stage; a stage's frame folds or unfolds it; nothing toggles at the stage level
+    for key, stage in details.toggles.items():
+        assert key == stage or details.rows[key]["blocks"].endswith("identical)")
+        assert details.hints[key].startswith(f"click to {'fold' if stage in options.unfold else 'unfold'} {stage}")
+    assert (options.level == "stage") == (not details.toggles)
+
+
+def test_tooltip_numbers_are_human_with_the_exact_value_beside_them() -> None:
+    from resnet_core.diagram import node_details
+
+    a = analyze(PRESETS["resnet50"])
+    rows = node_details(a, DiagramOptions()).rows
+    b = next(b for b in a.blocks if b.name == "layer1.0")
+    assert rows["layer1.0"]["parameters"] == f"75 k ({b.params:,})"
+    assert rows["layer1.0"]["receptive field"] == f"{b.rf} px, jump {b.jump}"
+    assert rows["layer2.0"]["stride"] == "2 (on the 3×3)" and rows["layer2.0"]["shortcut"].startswith("projection")
+    run = [b for b in a.blocks if b.stage == "layer3"][1:]
+    assert rows["layer3.1"]["blocks"] == f"layer3.1 … layer3.5 ({len(run)} identical)"
+    assert rows["layer3.1"]["parameters"].startswith(f"{count(sum(b.params for b in run))} (")
+    assert rows["layer3"]["shortcuts"] == "1 projection, 5 identity"
+
+
+@pytest.mark.parametrize("arch", ["resnet50", "resnext50_32x4d", "resnet18"])
+def test_parameter_arithmetic_gives_each_layers_count(arch: str) -> None:
+    from resnet_core.diagram import param_arithmetic, param_sum
+
+    a = analyze(PRESETS[arch])
+    for r in a.layers:
+        formula = param_arithmetic(r)
+        if r.kind in ("Conv2d", "BatchNorm2d", "Linear"):
+            assert formula is not None, r.name
+            assert eval(formula.replace("·", "*")) == r.params, (r.name, formula)  # digits, · and + only
+    for block in a.blocks:
+        assert sum(n for _, _, n in param_sum(block.layers)) == block.params
+    conv2 = a.layer("layer1.0.conv2")
+    assert (
+        param_arithmetic(conv2)
+        == f"{conv2.attrs['out_channels']}·{conv2.attrs['in_channels'] // conv2.attrs['groups']}·3·3"
+    )
+
+
+@pytest.mark.parametrize("level", ["stage", "block", "layer"])
+def test_node_of_finds_the_box_that_shows_any_name(level: str) -> None:
+    from resnet_core.diagram import find, node_details, node_of
+
+    a = analyze(PRESETS["resnet50"])
+    options = DiagramOptions(level=level, unfold=("layer2",))
+    keys = set(node_details(a, options).rows)
+    names = [s.name for s in a.stages] + [b.name for b in a.blocks] + [r.name for r in a.layers]
+    for name in names:
+        assert node_of(a, options, name) in keys, name
+        assert find(a, name) is not None
+    assert node_of(a, options, "layer3.4") == ("layer3" if level == "stage" else "layer3.1")  # folded into 3.1 … 3.5
+    assert node_of(a, options, "layer2.2") == ("layer2" if level == "stage" else "layer2.2")  # unfolded
+    assert node_of(a, options, "layer3.4.conv2") == {"stage": "layer3", "block": "layer3.1"}.get(
+        level, "layer3.1.conv2"
+    )
+    assert node_of(a, options, "layer9") is None and find(a, "layer9") is None
+
+
+def test_no_title_leaves_the_graph_label_out() -> None:
+    a = analyze(small(), 32)
+    assert "label=<<B>" in to_dot(a).split("\n", 2)[1]
+    assert "label=" not in to_dot(a, title="").split("\n", 2)[1]
+
+
+def test_figure_details_are_keyed_by_the_figures_node_ids() -> None:
+    from resnet_core.diagram import figure_details
+
+    a = analyze(PRESETS["resnet34"])
+    for compact in (False, True):
+        dot = block_figure(a, "layer2.0", compact=compact)
+        rows = figure_details(a, "layer2.0", compact)
+        ids = set(re.findall(r'^\s*"?([\w.]+)"? \[', dot, re.M)) - {"graph", "node", "edge"}
+        assert set(rows) == ids
+    assert rows["downsample.0"]["path"] == "shortcut"
+
+
+# -- the node budget (issue 15 item 5) ---------------------------------------------------------------
+
+
+@needs_dot
+@pytest.mark.parametrize(
+    "options",
+    [
+        DiagramOptions(level=level, unfold=unfold, stages=stages, legend=legend, compact=compact)
+        for level in ("stage", "block", "layer")
+        for unfold, stages in (((), ()), (("layer2",), ()), ((), ("layer2", "head")))
+        for legend in (True, False)
+        for compact in (False, True)
+    ],
+)
+def test_node_count_is_the_number_of_nodes_dot_reads(options: DiagramOptions) -> None:
+    from resnet_core.diagram import node_count
+
+    a = analyze(small("A"), 32)
+    assert node_count(a, options) == len(layout(to_dot(a, options))["nodes"])
+
+
+def test_a_drawing_within_the_budget_is_drawn_as_asked() -> None:
+    from resnet_core.diagram import NODE_BUDGET, node_count, within_budget
+
+    a = analyze(PRESETS["resnet1202"], 32)
+    asked = DiagramOptions(level="block", unfold=("layer1", "layer2", "layer3"))
+    fit = within_budget(a, asked, NODE_BUDGET["server"])
+    assert fit.options == asked and fit.note is None and fit.drawn == fit.asked == node_count(a, asked)
+
+
+def test_over_the_budget_the_latest_unfolded_stage_is_kept_and_the_page_is_told() -> None:
+    from resnet_core.diagram import node_count, within_budget
+
+    a = analyze(PRESETS["resnet1202"], 32)
+    asked = DiagramOptions(level="layer", unfold=("layer1", "layer3"))
+    one_stage = node_count(a, DiagramOptions(level="layer", unfold=("layer3",)))
+    fit = within_budget(a, asked, one_stage)
+    assert fit.options.unfold == ("layer3",) and fit.options.level == "layer" and fit.drawn == one_stage
+    assert fit.asked > one_stage
+    assert fit.note == (
+        f"Drawing the layer level with layer1 and layer3 unfolded takes {fit.asked:,} boxes, more than the "
+        f"{one_stage:,} that Graphviz lays out in a few seconds; shown instead: layer1 folded (× n), layer3 unfolded."
+    )
+    coarser = within_budget(a, DiagramOptions(level="layer"), 40)  # even folded, the layer level is too big
+    assert coarser.options.level == "block" and coarser.drawn <= 40 and "shown instead: the block level" in coarser.note
+
+
+@pytest.mark.slow
+@needs_dot
+def test_the_largest_network_allowed_is_summarised_not_left_to_time_out() -> None:
+    """4 stages × 1000 basic blocks, every stage unfolded: dot crashed on its layer level and timed out
+    (60 s) on its block level; within the budget it is a folded drawing dot lays out at once."""
+    from resnet_core.diagram import NODE_BUDGET, node_count, within_budget
+
+    a = analyze(ResNetSpec(block="basic", layers=(1000,) * 4), 64)
+    every = ("layer1", "layer2", "layer3", "layer4")
+    for level in ("block", "layer"):
+        asked = DiagramOptions(level=level, unfold=every)
+        fit = within_budget(a, asked, NODE_BUDGET["server"])
+        assert fit.asked > 4 * 1000 and fit.drawn <= NODE_BUDGET["server"] and fit.options.level == level
+        assert fit.note is not None and "layer1, layer2, layer3 and layer4 unfolded" in fit.note
+        assert node_count(a, fit.options) == fit.drawn
+        assert render(to_dot(a, fit.options), "svg", timeout=60).startswith(b"<?xml")
+
+
+def test_a_failed_layout_is_remembered_not_run_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from resnet_core import diagram
+
+    calls = []
+    real = subprocess.run
+
+    def counting_run(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(diagram.subprocess, "run", counting_run)
+    monkeypatch.setattr(diagram.shutil, "which", lambda name: "/bin/false")  # a "dot" that always fails
+    diagram.forget_render_failures()
+    for _ in range(3):
+        with pytest.raises(GraphvizError, match=r"dot failed \(exit status 1\)"):
+            render("digraph { a }", "svg")
+    assert len(calls) == 1
+    render_other = "digraph { b }"
+    with pytest.raises(GraphvizError):
+        render(render_other, "svg")
+    assert len(calls) == 2  # another diagram is tried
+    diagram.forget_render_failures()
