@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from resnet_core import PRESETS, analyze
+from resnet_core.units import count
 from scripts.harness import HarnessError, streamlit_server
 
 pytestmark = pytest.mark.e2e
@@ -231,7 +232,7 @@ def test_resnet1202_unfolded_draws_every_block(open_demo, light):
     blocks = analyze(PRESETS["resnet1202"], 32).blocks
     assert len(blocks) == 600  # 3 stages × 200 basic blocks (6n + 2 = 1202, n = 200)
     for b in (blocks[0], blocks[len(blocks) // 2], blocks[-1]):
-        assert demo.node(f"block {b.name}").count() == 1
+        assert demo.node(b.name).count() == 1
     assert demo.page.locator(".dv-paper g.node").count() >= 2 * len(blocks)  # each block and its "+"
     # fitted whole, its text would be a fraction of a pixel: it is left out of the overview
     demo.page.locator(".dv-fit").click()
@@ -246,7 +247,7 @@ def test_resnet1202_unfolded_draws_every_block(open_demo, light):
 
 def test_wheel_zooms_about_the_pointer(open_demo, light):
     demo = open_demo(light).open("arch=resnet50")
-    target = demo.box(demo.node("block layer1.0"))
+    target = demo.box(demo.node("layer1.0"))
     x, y = target["x"] + 10, target["y"] + 10
     before_scale, before = demo.scale(), demo.box(demo.paper)
     demo.page.mouse.move(x, y)
@@ -373,10 +374,10 @@ def test_nodes_are_known_by_dot_id_else_by_name(open_demo, light):
 def test_hover_on_a_block_shows_its_parameter_count(open_demo, light):
     demo = open_demo(light).open("arch=resnet50")
     b = block("resnet50", "layer1.0")
-    box = demo.box(demo.node("block layer1.0"))
+    box = demo.box(demo.node("layer1.0"))
     demo.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     expect(demo.tooltip).to_be_visible()
-    expect(demo.tooltip).to_contain_text(f"parameters{b.params:,}")
+    expect(demo.tooltip).to_contain_text(f"parameters{count(b.params)} ({b.params:,})")
     expect(demo.tooltip).to_contain_text("layer1.0")
     expect(demo.tooltip).to_contain_text(f"receptive field{b.rf} px, jump {b.jump}")
     demo.page.mouse.move(*demo.empty_point())
@@ -387,10 +388,10 @@ def test_click_on_a_block_selects_it_and_keeps_the_view(open_demo, light):
     demo = open_demo(light).open("arch=resnet50")
     demo.drag(0, -60)
     view = (demo.data("scale"), demo.data("tx"), demo.data("ty"))
-    demo.click_center(demo.node("block layer1.1"))
-    expect(demo.page.get_by_text("last event: select block layer1.1")).to_be_visible()
-    expect(demo.root).to_have_attribute("data-selected", "block layer1.1")
-    node = demo.node("block layer1.1")
+    demo.click_center(demo.node("layer1.1"))
+    expect(demo.page.get_by_text("last event: select layer1.1")).to_be_visible()
+    expect(demo.root).to_have_attribute("data-selected", "layer1.1")
+    node = demo.node("layer1.1")
     expect(node).to_have_class(re.compile(r"\bdv-selected\b"))
     stroke = node.locator(":scope > path, :scope > polygon").first.evaluate("e => getComputedStyle(e).stroke")
     assert stroke == "rgb(31, 95, 168)"  # the theme's primary colour (.streamlit/config.toml)
@@ -400,31 +401,31 @@ def test_click_on_a_block_selects_it_and_keeps_the_view(open_demo, light):
 
 def test_folded_group_and_stage_toggle_in_place(open_demo, light):
     demo = open_demo(light).open("arch=resnet50")
-    assert demo.node("block layer2.2").count() == 0  # layer2.1 … layer2.3 are folded into "× 3"
-    before = demo.bring_into_view(demo.node("block layer2.1"))
-    demo.click_center(demo.node("block layer2.1"))
-    expect(demo.page.get_by_text("last event: toggle block layer2.1")).to_be_visible()
+    assert demo.node("layer2.2").count() == 0  # layer2.1 … layer2.3 are folded into "× 3"
+    before = demo.bring_into_view(demo.node("layer2.1"))
+    demo.click_center(demo.node("layer2.1"))
+    expect(demo.page.get_by_text("last event: toggle layer2.1")).to_be_visible()
     expect(demo.root).to_have_attribute("data-paints", "2")
-    assert demo.node("block layer2.2").count() == 1 and demo.node("block layer2.3").count() == 1
+    assert demo.node("layer2.2").count() == 1 and demo.node("layer2.3").count() == 1
     # the clicked box's centre stays where it was on screen
-    after = demo.box(demo.node("block layer2.1"))
+    after = demo.box(demo.node("layer2.1"))
     centre = lambda b: (b["x"] + b["width"] / 2, b["y"] + b["height"] / 2)  # noqa: E731
     assert centre(after) == (pytest.approx(centre(before)[0], abs=1), pytest.approx(centre(before)[1], abs=1))
     # the unfolded stage folds again from its box (a cluster toggle)
-    label = demo.node("cluster_layer2").locator("text").first
+    label = demo.node("layer2").locator("text").first
     demo.bring_into_view(label)
     demo.click_center(label)
-    expect(demo.page.get_by_text("last event: toggle cluster_layer2")).to_be_visible()
+    expect(demo.page.get_by_text("last event: toggle layer2")).to_be_visible()
     expect(demo.root).to_have_attribute("data-paints", "3")
-    assert demo.node("block layer2.2").count() == 0
+    assert demo.node("layer2.2").count() == 0
 
 
 def test_selection_from_the_url_is_highlighted_and_in_view(open_demo, light):
-    demo = open_demo(light).open("arch=resnet50&sel=" + quote("block layer3.0"))
-    expect(demo.root).to_have_attribute("data-selected", "block layer3.0")
-    vp, node = demo.box(demo.viewport), demo.box(demo.node("block layer3.0"))
+    demo = open_demo(light).open("arch=resnet50&sel=" + quote("layer3.0"))
+    expect(demo.root).to_have_attribute("data-selected", "layer3.0")
+    vp, node = demo.box(demo.viewport), demo.box(demo.node("layer3.0"))
     assert vp["y"] <= node["y"] and node["y"] + node["height"] <= vp["y"] + vp["height"]
-    assert "dv-selected" in (demo.node("block layer3.0").get_attribute("class") or "")
+    assert "dv-selected" in (demo.node("layer3.0").get_attribute("class") or "")
 
 
 # -- legend, theme, browser layout, screenshots ----------------------------------------------------
@@ -466,7 +467,7 @@ def test_screenshots_legible_compact_legend_and_theme(open_demo, request, shots,
     assert demo.data("layout") == ("server" if theme == "light" else "browser")
     assert demo.smallest_text()[0] >= LEGIBLE_PX - 0.01
     report = legend_report(demo)
-    assert report["items"] == ["identity", "projection"]
+    assert report["items"] == ["identity", "projection", "strided", "× n"]
     assert report["share"] <= MAX_LEGEND_SHARE and report["height"] <= 24 and report["minPx"] >= 12, report
     assert report["toolbarContrast"] >= 4.5 and report["textContrast"] >= 4.5, report
     assert report["paper"] == "rgb(255, 255, 255)"
@@ -474,13 +475,13 @@ def test_screenshots_legible_compact_legend_and_theme(open_demo, request, shots,
     assert dark_toolbar == (theme == "dark"), report["toolbarBg"]
     w, h = size
     demo.page.screenshot(path=str(shots / f"diagram-view-{theme}-{w}x{h}.png"))
-    box = demo.box(demo.node("block layer1.0"))
+    box = demo.box(demo.node("layer1.0"))
     demo.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     expect(demo.tooltip).to_be_visible()
     demo.page.screenshot(path=str(shots / f"diagram-view-{theme}-{w}x{h}-hover.png"))
     if size == SIZES[0]:  # the selection mark, in the theme's primary colour
         demo.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        expect(demo.root).to_have_attribute("data-selected", "block layer1.0")
+        expect(demo.root).to_have_attribute("data-selected", "layer1.0")
         demo.page.mouse.move(*demo.empty_point())
         demo.page.screenshot(path=str(shots / f"diagram-view-{theme}-{w}x{h}-selected.png"))
 
@@ -496,15 +497,15 @@ def test_screenshots_across_and_resnet1202(open_demo, request, shots, theme):
 
 
 def test_browser_layout_without_dot_loads_graphviz_from_this_server(open_demo, dark):
-    demo = open_demo(dark).open("arch=resnet50&sel=" + quote("block layer1.0"))
+    demo = open_demo(dark).open("arch=resnet50&sel=" + quote("layer1.0"))
     assert demo.data("layout") == "browser"  # "auto" chose the browser: the server has no dot
     assert demo.data("graphviz") == "16.1.0"
-    assert demo.node("block layer4.0").count() == 1 and demo.node("cluster_layer3").count() == 1
-    assert demo.data("selected") == "block layer1.0"
+    assert demo.node("layer4.0").count() == 1 and demo.node("layer3").count() == 1
+    assert demo.data("selected") == "layer1.0"
     wasm = [u for u in demo.requests if u.endswith("/hpcc-js-wasm-graphviz/graphviz.js")]
     assert wasm and all(urlparse(u).hostname == "127.0.0.1" for u in wasm), demo.requests
     response = demo.page.request.get(wasm[0])
     assert response.ok and "javascript" in response.headers["content-type"]
     # clicking works the same on a diagram laid out in the browser
-    demo.click_center(demo.node("block layer1.1"))
-    expect(demo.page.get_by_text("last event: select block layer1.1")).to_be_visible()
+    demo.click_center(demo.node("layer1.1"))
+    expect(demo.page.get_by_text("last event: select layer1.1")).to_be_visible()

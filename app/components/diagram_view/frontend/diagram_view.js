@@ -196,6 +196,8 @@ class DiagramView {
       [viewport, "pointerleave", () => this.hideTooltip()],
       [viewport, "wheel", (e) => this.onWheel(e), { passive: false }],
       [viewport, "keydown", (e) => this.onKey(e)],
+      [viewport, "focusin", (e) => this.onFocus(e)],
+      [viewport, "focusout", () => this.hideTooltip()],
       [this.minimap, "pointerdown", (e) => this.onMinimap(e)],
       [this.minimap, "pointermove", (e) => this.onMinimap(e)],
       [document, "fullscreenchange", () => this.onFullscreenChange()],
@@ -339,16 +341,27 @@ class DiagramView {
 
   // Selection, clickable and toggle marks: cheap, redone whenever Python sends new data.
   decorate(fresh = false) {
-    for (const g of this.decorated) g.classList.remove("dv-hot", "dv-toggle", "dv-selected");
+    for (const g of this.decorated) {
+      g.classList.remove("dv-hot", "dv-toggle", "dv-selected");
+      g.removeAttribute("tabindex");
+      g.removeAttribute("role");
+      g.removeAttribute("aria-label");
+    }
     this.decorated = [];
     const keys = new Set([...Object.keys(this.nodes), ...Object.keys(this.toggles)]);
     this.allHot = keys.size === 0;
     this.root.classList.toggle("dv-all-hot", this.allHot);
+    this.root.classList.toggle("dv-inert", this.data.selectable === false);
     for (const key of keys) {
       const g = this.index.get(key);
       if (!g) continue;
       g.classList.add("dv-hot");
-      if (key in this.toggles) g.classList.add("dv-toggle");
+      const toggle = key in this.toggles;
+      if (toggle) g.classList.add("dv-toggle");
+      // Reachable by Tab: focus shows its tooltip, Enter or Space clicks it.
+      g.setAttribute("tabindex", "0");
+      if (toggle || this.clickable(key)) g.setAttribute("role", "button");
+      g.setAttribute("aria-label", g.getAttribute("data-dv-label") || key);
       this.decorated.push(g);
     }
     const selected = this.data.selected || null;
@@ -666,7 +679,30 @@ class DiagramView {
     }
   }
 
+  // A box reached by Tab: bring it into view and show its tooltip beside it.
+  onFocus(e) {
+    const g = e.target && e.target.closest ? e.target.closest("g.dv-hot") : null;
+    if (!g || !g.matches(":focus-visible")) return; // a click focuses too: that one keeps the view
+    if (!this.isVisible(g)) this.centerOn(g);
+    this.hovered = g;
+    this.fillTooltip(g);
+    const b = this.box(g);
+    const t = this.tooltip;
+    t.hidden = false;
+    const { vw, vh } = this.viewSize();
+    const x = this.tx + this.s * (b.x + b.w) + 8;
+    const y = this.ty + this.s * b.y;
+    t.style.left = `${clamp(x + t.offsetWidth > vw ? this.tx + this.s * b.x - 8 - t.offsetWidth : x, 4, vw - 4)}px`;
+    t.style.top = `${clamp(y, 4, Math.max(4, vh - t.offsetHeight - 4))}px`;
+  }
+
   onKey(e) {
+    const focused = e.target && e.target.closest ? e.target.closest("g.dv-hot") : null;
+    if (focused && (e.key === "Enter" || e.key === " ")) {
+      e.preventDefault();
+      this.activate(focused);
+      return;
+    }
     const step = 80;
     const keys = {
       "+": () => this.zoomBy(1.25),
@@ -695,8 +731,15 @@ class DiagramView {
     this.apply();
   }
 
+  // Whether a click on the box sends an event: toggles always, others unless the caller said
+  // selectable=False (a figure whose boxes only explain themselves on hover).
+  clickable(key) {
+    return key in this.toggles || this.data.selectable !== false;
+  }
+
   activate(g) {
     const key = g.getAttribute("data-dv-key");
+    if (!this.clickable(key)) return;
     const kind = key in this.toggles ? "toggle" : "select";
     if (kind === "toggle") {
       // The node's centre keeps its place on screen when the folded/unfolded diagram replaces this one.
