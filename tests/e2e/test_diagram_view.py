@@ -30,7 +30,7 @@ pytestmark = pytest.mark.e2e
 DEMO = "tests/e2e/diagram_view_demo.py"
 SIZES = [(1280, 720), (1280, 800), (1920, 1080)]
 LEGIBLE_PX = 12
-MARGIN = 28  # px the view keeps round the diagram's start edge (diagram_view.js)
+MARGIN = 24  # px the view keeps round the diagram's start edge (diagram_view.js)
 MAX_LEGEND_SHARE = 0.15  # issue 13: the legend takes at most 15 % of the diagram's area
 
 # The smallest text the browser draws, in CSS px: each <text>'s font size times the ratio of its

@@ -111,12 +111,21 @@ class Explorer:
         expect(self.page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
 
 
+#: The page icon, ``st.set_page_config(page_icon=":material/account_tree:")``: Streamlit fetches a
+#: material icon's favicon from Google's font server. Not the diagram's: issue 14 item 8 bundles it.
+PAGE_ICON = re.compile(r"^https://fonts\.gstatic\.com/s/i/short-term/release/materialsymbols\w+/account_tree/")
+
+
 @pytest.fixture(scope="module")
 def requests_seen() -> Iterator[list[str]]:
     """Every request any page of this module made; at the end, none may have left 127.0.0.1."""
     seen: list[str] = []
     yield seen
-    remote = [u for u in seen if urlparse(u).scheme not in ("blob", "data") and urlparse(u).hostname != "127.0.0.1"]
+    remote = [
+        u
+        for u in seen
+        if urlparse(u).scheme not in ("blob", "data") and urlparse(u).hostname != "127.0.0.1" and not PAGE_ICON.match(u)
+    ]
     assert seen and not remote, f"requests left 127.0.0.1: {remote[:5]}"
 
 
@@ -184,9 +193,11 @@ def test_hover_on_a_block_shows_its_parameter_count(explorer):
 
 def test_stage_level_draws_and_explains_each_stages_typed_shortcuts(explorer):
     ex = explorer().open("arch=resnet50&level=stage")
-    loops = ex.page.locator(".dv-paper g.edge title", has_text=re.compile(r"^layer3->layer3$"))
-    assert loops.count() == 2  # identity shortcuts on one side, the projection on the other
-    assert ex.page.locator(".dv-paper g.edge text", has_text="5 identity").count() == 1
+    a = analyze(PRESETS["resnet50"])
+    loops = ex.page.locator(".dv-paper g.edge text", has_text=re.compile(r"^\s*\d+ (identity|projection)$"))
+    kinds = {(s.name, b.shortcut) for s in a.stages for b in s.blocks}
+    assert loops.count() == len(kinds) == 8  # per stage, one loop per kind: its count and its kind
+    assert ex.page.locator(".dv-paper g.edge text", has_text=re.compile(r"^\s*5 identity$")).count() == 1  # layer3
     ex.page.mouse.move(*ex.centre(ex.node("layer3")))
     expect(ex.tooltip).to_contain_text("shortcuts1 projection, 5 identity")
 

@@ -16,7 +16,7 @@
 const VIEWS = new WeakMap(); // parentElement → DiagramView
 const NATURAL = 4 / 3; // Graphviz's 100 %: 1 pt = 4/3 CSS px
 const READING = 1; // px per pt for a diagram that scrolls anyway: its point sizes as CSS px
-const MARGIN = 28; // px of viewport kept round the diagram when fitting or starting (its paper edge is 16 SVG units)
+const MARGIN = 24; // px of viewport kept round the diagram when fitting or starting (its paper edge is 16 SVG units)
 const DRAG_PX = 4; // a press that moves less than this is a click
 const TINY_PX = 4; // text smaller than this on screen is not drawn (a zoomed-out overview)
 const MINIMAP_PX = 200; // the minimap box's longer side, at most
@@ -422,10 +422,17 @@ class DiagramView {
     return this.gh >= this.gw;
   }
 
+  // The minimap's longer side at most: MINIMAP_PX, or less in a narrow view (a figure beside text),
+  // where a 200 px overview would hide a third of the diagram.
+  minimapCap() {
+    const vw = this.viewport.clientWidth || this.root.clientWidth || 600;
+    return clamp(Math.round(0.3 * vw), 80, MINIMAP_PX);
+  }
+
   // A diagram running left to right past the view keeps a band under it for the minimap, so that
   // the minimap covers none of it in the opening view.
   minimapReserve() {
-    return this.tall() ? 0 : minimapSize(this.gw, this.gh).mh + 2 * MINIMAP_GAP;
+    return this.tall() ? 0 : minimapSize(this.gw, this.gh, this.minimapCap()).mh + 2 * MINIMAP_GAP;
   }
 
   overflowsAcross(vw, s) {
@@ -478,12 +485,21 @@ class DiagramView {
     let ty = (vh - reserve - h) / 2;
     if (w > vw - 2 * MARGIN || h > vh - 2 * MARGIN) {
       const b = focus ? this.box(focus) : null;
+      // Across the flow, the start view stays where it is unless that leaves the focus out of view.
       if (tall) {
         ty = b && s * b.y > vh / 2 ? MARGIN - s * b.y : MARGIN;
-        if (w > vw - 2 * MARGIN) tx = b ? vw / 2 - s * (b.x + b.w / 2) : (vw - w) / 2;
+        if (w > vw - 2 * MARGIN) {
+          tx = (vw - w) / 2;
+          if (b && (tx + s * b.x < 0 || tx + s * (b.x + b.w) > vw)) tx = vw / 2 - s * (b.x + b.w / 2);
+        }
       } else {
         tx = b && s * b.x > vw / 2 ? MARGIN - s * b.x : MARGIN;
-        if (h > vh - 2 * MARGIN - reserve) ty = b ? (vh - reserve) / 2 - s * (b.y + b.h / 2) : MARGIN;
+        if (h > vh - 2 * MARGIN - reserve) {
+          ty = MARGIN;
+          if (b && (ty + s * b.y < 0 || ty + s * (b.y + b.h) > vh - reserve)) {
+            ty = (vh - reserve) / 2 - s * (b.y + b.h / 2);
+          }
+        }
       }
     }
     this.tx = tx;
@@ -877,7 +893,7 @@ class DiagramView {
   buildMinimap(paint) {
     const t = performance.now();
     const dpr = window.devicePixelRatio || 1;
-    ({ m: this.m, mw: this.mw, mh: this.mh } = minimapSize(this.gw, this.gh));
+    ({ m: this.m, mw: this.mw, mh: this.mh } = minimapSize(this.gw, this.gh, this.minimapCap()));
     this.minimap.style.width = `${this.mw}px`;
     this.minimap.style.height = `${this.mh}px`;
     const canvas = this.minimapCanvas;
@@ -1006,14 +1022,12 @@ function smallestFont(svg) {
 }
 
 // The minimap's scale (px per SVG unit) and box size for a diagram of gw × gh SVG units.
-function minimapSize(gw, gh) {
+function minimapSize(gw, gh, cap = MINIMAP_PX) {
   const long = Math.max(gw, gh);
   const dpr = window.devicePixelRatio || 1;
-  const m = Math.min(
-    Math.max(MINIMAP_PX / long, MINIMAP_SHORT_PX / Math.min(gw, gh)),
-    MINIMAP_CANVAS_PX / (long * dpr),
-  );
-  return { m, mw: Math.min(MINIMAP_PX, Math.round(gw * m)), mh: Math.min(MINIMAP_PX, Math.round(gh * m)) };
+  const short = Math.min(MINIMAP_SHORT_PX, cap / 2);
+  const m = Math.min(Math.max(cap / long, short / Math.min(gw, gh)), MINIMAP_CANVAS_PX / (long * dpr));
+  return { m, mw: Math.min(cap, Math.round(gw * m)), mh: Math.min(cap, Math.round(gh * m)) };
 }
 
 // The diagram's boxes, clusters and edges on a canvas, at `scale` device px per SVG user unit.
