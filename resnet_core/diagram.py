@@ -25,6 +25,20 @@ block's input and ``out`` for its output), for figures that explain a block;
 and ``compact=True`` sets large type for a slide, leaving the title and, op by op, the BatchNorm and
 ReLU nodes out.
 
+**For an interactive view** (``app.components.diagram_view``): blocks, folded runs and clusters carry
+a DOT ``id`` equal to their name (``layer2.0``, a run its first block's, ``layer2`` for a stage's
+frame), stages, the stem, the head and layers are named by theirs, so a link's ``sel=layer2.0`` is
+the box's key. ``node_details(analysis, options)`` gives each box's tooltip rows (numbers human, the
+exact value beside them) and what a click on it does (a folded run or a stage's frame folds or
+unfolds its stage); ``node_of`` finds the box that shows any stage, block or layer (the run a folded
+block is drawn in); ``param_arithmetic`` / ``param_sum`` write a parameter count as its sum.
+
+**A node budget** (issue 15): ``node_count(analysis, options)`` counts the nodes a drawing would have
+without building it, and ``within_budget(analysis, options, NODE_BUDGET[engine])`` returns the
+nearest drawing that Graphviz lays out in seconds (stages folded again, the earliest unfolded first,
+then a coarser level) with a sentence saying what it changed; ``render`` remembers failures, so a
+diagram that crashed ``dot`` or timed out fails again at once instead of a minute later.
+
 The graph is built with the ``graphviz`` package's ``Digraph`` (its quoting of names and
 attributes, its subgraphs); labels are Graphviz HTML-like labels whose text goes through
 ``escape_html``. Colours are Okabe & Ito's colour-blind-safe palette; fonts are 14 pt or larger,

@@ -181,8 +181,9 @@ def open_demo(browser) -> Iterator[Callable[..., Demo]]:
     """Opens demo pages; on teardown, fails if any of them sent a request beyond 127.0.0.1."""
     contexts, requests = [], []
 
-    def make(base: str, size: tuple[int, int] = (1280, 720)) -> Demo:
-        context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    def make(base: str, size: tuple[int, int] = (1280, 720), scheme: str = "light") -> Demo:
+        # the app has a light and a dark theme and follows the system's preference: ask for the server's
+        context = browser.new_context(viewport={"width": size[0], "height": size[1]}, color_scheme=scheme)
         contexts.append(context)
         context.on("request", lambda r: requests.append(r.url))
         page = context.new_page()
@@ -463,7 +464,7 @@ def test_screenshots_legible_compact_legend_and_theme(open_demo, request, shots,
     then a hover. Saved for a person to look at; asserted here: text ≥ 12 px, the legend ≤ 15 % of
     the diagram in one row, readable toolbar text, and diagram text readable on its paper."""
     base = request.getfixturevalue(theme)
-    demo = open_demo(base, size).open("arch=resnet50")
+    demo = open_demo(base, size, theme).open("arch=resnet50")
     assert demo.data("layout") == ("server" if theme == "light" else "browser")
     assert demo.smallest_text()[0] >= LEGIBLE_PX - 0.01
     report = legend_report(demo)
@@ -489,7 +490,7 @@ def test_screenshots_legible_compact_legend_and_theme(open_demo, request, shots,
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_screenshots_across_and_resnet1202(open_demo, request, shots, theme):
     base = request.getfixturevalue(theme)
-    demo = open_demo(base).open("arch=custom110&dir=LR")
+    demo = open_demo(base, scheme=theme).open("arch=custom110&dir=LR")
     demo.page.screenshot(path=str(shots / f"diagram-view-{theme}-custom110-LR-1280x720.png"))
     if theme == "light":  # 1202 unfolded in the browser's WebAssembly is the benchmark's, not a test's
         demo.open("arch=resnet1202&unfold=layer1,layer2,layer3")

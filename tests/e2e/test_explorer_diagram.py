@@ -198,6 +198,7 @@ def test_stage_level_draws_and_explains_each_stages_typed_shortcuts(explorer):
     kinds = {(s.name, b.shortcut) for s in a.stages for b in s.blocks}
     assert loops.count() == len(kinds) == 8  # per stage, one loop per kind: its count and its kind
     assert ex.page.locator(".dv-paper g.edge text", has_text=re.compile(r"^\s*5 identity$")).count() == 1  # layer3
+    ex.bring_into_view(ex.node("layer3"))
     ex.page.mouse.move(*ex.centre(ex.node("layer3")))
     expect(ex.tooltip).to_contain_text("shortcuts1 projection, 5 identity")
 
