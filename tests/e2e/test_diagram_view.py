@@ -19,11 +19,12 @@ from pathlib import Path
 from urllib.parse import quote, urlparse
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from resnet_core import PRESETS, analyze
 from resnet_core.units import count
 from scripts.harness import HarnessError, streamlit_server
+from tests.e2e.diagram_page import DiagramPage, shots_folder
 
 pytestmark = pytest.mark.e2e
 
@@ -32,21 +33,6 @@ SIZES = [(1280, 720), (1280, 800), (1920, 1080)]
 LEGIBLE_PX = 12
 MARGIN = 24  # px the view keeps round the diagram's start edge (diagram_view.js)
 MAX_LEGEND_SHARE = 0.15  # issue 13: the legend takes at most 15 % of the diagram's area
-
-# The smallest text the browser draws, in CSS px: each <text>'s font size times the ratio of its
-# on-screen height (CSS transforms included) to its height in its own SVG units.
-SMALLEST_TEXT_JS = """(root) => {
-  let min = Infinity, n = 0;
-  for (const t of root.querySelectorAll('.dv-paper svg text')) {
-    if (!t.textContent.trim()) continue;
-    const bb = t.getBBox();
-    if (!bb.height) continue;
-    const px = parseFloat(getComputedStyle(t).fontSize) * t.getBoundingClientRect().height / bb.height;
-    if (px < min) min = px;
-    n++;
-  }
-  return {min, n};
-}"""
 
 # WCAG 2 contrast ratio of two CSS colours as the browser computes them (rgb()/rgba()).
 CONTRAST_JS = """
@@ -97,83 +83,20 @@ def dark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = os.environ.get("DIAGRAM_VIEW_SHOTS")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("dv-shots")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return shots_folder("DIAGRAM_VIEW_SHOTS", tmp_path_factory.mktemp("dv-shots"))
 
 
-class Demo:
-    """One page of the demo, and what the tests read from the component on it."""
+class Demo(DiagramPage):
+    """One page of the demo, and the requests of every demo page."""
 
     def __init__(self, page: Page, base: str, requests: list[str]) -> None:
-        self.page, self.base, self.requests = page, base, requests
-        self.root = page.locator(".dv-root")
-        self.viewport = page.locator(".dv-viewport")
-        self.paper = page.locator(".dv-paper")
-        self.tooltip = page.locator(".dv-tooltip")
+        super().__init__(page, base)
+        self.requests = requests
 
     def open(self, query: str, timeout: float = 180_000) -> Demo:
         self.page.goto(f"{self.base}/?{query}", timeout=timeout)
         expect(self.root).to_have_attribute("data-paints", "1", timeout=timeout)
         return self
-
-    def data(self, name: str) -> str:
-        return self.root.get_attribute(f"data-{name}") or ""
-
-    def scale(self) -> float:
-        return float(self.data("scale"))
-
-    def node(self, key: str) -> Locator:
-        return self.page.locator(f'.dv-paper g[data-dv-key="{key}"]')
-
-    def box(self, locator: Locator) -> dict[str, float]:
-        box = locator.bounding_box()
-        assert box is not None, f"{locator} is not rendered"
-        return box
-
-    def smallest_text(self) -> tuple[float, int]:
-        result = self.root.evaluate(SMALLEST_TEXT_JS)
-        return result["min"], result["n"]
-
-    def wait_for_frame(self) -> None:
-        self.page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
-
-    def empty_point(self) -> tuple[float, float]:
-        """A point in the view on no node: the left edge of the view, below the toolbar."""
-        vp = self.box(self.viewport)
-        x, y = vp["x"] + 6, vp["y"] + vp["height"] * 0.6
-        assert self.page.evaluate(
-            "([x, y]) => { let e = document.elementFromPoint(x, y); while (e && e.shadowRoot) {"
-            " const inner = e.shadowRoot.elementFromPoint(x, y); if (!inner || inner === e) break; e = inner; }"
-            " return !(e && e.closest && e.closest('g.node')); }",
-            [x, y],
-        )
-        return x, y
-
-    def drag(self, dx: float, dy: float) -> None:
-        x, y = self.empty_point()
-        self.page.mouse.move(x, y)
-        self.page.mouse.down()
-        self.page.mouse.move(x + dx, y + dy, steps=8)
-        self.page.mouse.up()
-        self.wait_for_frame()
-
-    def bring_into_view(self, target: Locator) -> dict[str, float]:
-        """Drag the diagram until `target` lies in the middle band of the view; its box then."""
-        for _ in range(12):
-            vp, box = self.box(self.viewport), self.box(target)
-            dy = (vp["y"] + vp["height"] / 2) - (box["y"] + box["height"] / 2)
-            dx = (vp["x"] + vp["width"] / 2) - (box["x"] + box["width"] / 2)
-            if abs(dy) < vp["height"] / 4 and abs(dx) < vp["width"] / 4:
-                return box
-            limit = 0.4 * min(vp["width"], vp["height"])
-            self.drag(max(-limit, min(limit, dx)), max(-limit, min(limit, dy)))
-        raise AssertionError(f"could not bring {target} into view")
-
-    def click_center(self, locator: Locator) -> None:
-        box = self.box(locator)
-        self.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
 @pytest.fixture

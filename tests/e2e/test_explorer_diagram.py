@@ -10,17 +10,17 @@ $EXPLORER_SHOTS (default: a pytest temporary folder), for a person to look at.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import expect
 
 from resnet_core import PRESETS, analyze
 from resnet_core.units import count
+from tests.e2e.diagram_page import SMALLEST_TEXT_JS, DiagramPage, shots_folder
 
 pytestmark = pytest.mark.e2e
 
@@ -29,79 +29,15 @@ LEGIBLE_PX = 12
 TOP_SHARE = 0.40  # issue 13: the diagram's top edge within the first 40 % of the viewport
 MAX_LEGEND_SHARE = 0.15  # issue 13: the legend at most 15 % of the diagram's area
 
-# The smallest text the browser draws in the diagram, in CSS px (font size × on-screen / own height).
-SMALLEST_TEXT_JS = """(root) => {
-  let min = Infinity, n = 0;
-  for (const t of root.querySelectorAll('.dv-paper svg text')) {
-    if (!t.textContent.trim()) continue;
-    const bb = t.getBBox();
-    if (!bb.height) continue;
-    const px = parseFloat(getComputedStyle(t).fontSize) * t.getBoundingClientRect().height / bb.height;
-    if (px < min) min = px;
-    n++;
-  }
-  return {min, n};
-}"""
 
-
-class Explorer:
-    """One explorer page and what the tests read from its diagram view."""
-
-    def __init__(self, page: Page, base: str) -> None:
-        self.page, self.base = page, base
-        self.root = page.locator(".dv-root")
-        self.viewport = page.locator(".dv-viewport")
-        self.paper = page.locator(".dv-paper")
-        self.tooltip = page.locator(".dv-tooltip")
+class Explorer(DiagramPage):
+    """The explorer page (or another page of the app with a diagram view)."""
 
     def open(self, query: str = "", path: str = "explorer", timeout: float = 180_000) -> Explorer:
         self.page.goto(f"{self.base}/{path}?{query}", timeout=timeout)
         expect(self.root.first).to_have_attribute("data-state", "ready", timeout=timeout)
         expect(self.root.first).to_have_attribute("data-paints", re.compile(r"^[1-9]"), timeout=timeout)
         return self
-
-    def data(self, name: str) -> str:
-        return self.root.get_attribute(f"data-{name}") or ""
-
-    def scale(self) -> float:
-        return float(self.data("scale"))
-
-    def node(self, key: str) -> Locator:
-        return self.page.locator(f'.dv-paper g[data-dv-key="{key}"]')
-
-    def box(self, locator: Locator) -> dict[str, float]:
-        box = locator.bounding_box()
-        assert box is not None, f"{locator} is not rendered"
-        return box
-
-    def frame(self) -> None:
-        self.page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
-
-    def empty_point(self) -> tuple[float, float]:
-        """A point in the view on no box: the left edge of the view, below its middle."""
-        vp = self.box(self.viewport)
-        return vp["x"] + 6, vp["y"] + vp["height"] * 0.6
-
-    def centre(self, locator: Locator) -> tuple[float, float]:
-        box = self.box(locator)
-        return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-
-    def bring_into_view(self, target: Locator) -> None:
-        """Drag the diagram until ``target``'s centre lies in the middle band of the view."""
-        for _ in range(12):
-            vp, box = self.box(self.viewport), self.box(target)
-            dx = (vp["x"] + vp["width"] / 2) - (box["x"] + box["width"] / 2)
-            dy = (vp["y"] + vp["height"] / 2) - (box["y"] + box["height"] / 2)
-            if abs(dx) < vp["width"] / 4 and abs(dy) < vp["height"] / 4:
-                return
-            limit = 0.4 * min(vp["width"], vp["height"])
-            x, y = self.empty_point()
-            self.page.mouse.move(x, y)
-            self.page.mouse.down()
-            self.page.mouse.move(x + max(-limit, min(limit, dx)), y + max(-limit, min(limit, dy)), steps=6)
-            self.page.mouse.up()
-            self.frame()
-        raise AssertionError(f"could not bring {target} into view")
 
     def query(self) -> dict[str, list[str]]:
         return parse_qs(urlparse(self.page.url).query)
@@ -148,10 +84,7 @@ def explorer(browser, warm_server: str, requests_seen: list[str]) -> Iterator[Ca
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = os.environ.get("EXPLORER_SHOTS")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("explorer-shots")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return shots_folder("EXPLORER_SHOTS", tmp_path_factory.mktemp("explorer-shots"))
 
 
 def block(arch: str, name: str):
@@ -168,14 +101,10 @@ def test_wheel_zoom_changes_the_scale_and_drag_pans(explorer):
     x, y = ex.centre(ex.node("layer1.0"))
     ex.page.mouse.move(x, y)
     ex.page.mouse.wheel(0, -300)
-    ex.frame()
+    ex.wait_for_frame()
     assert ex.scale() > 1.3 * before
     paper = ex.box(ex.paper)
-    ex.page.mouse.move(*ex.empty_point())
-    ex.page.mouse.down()
-    ex.page.mouse.move(ex.empty_point()[0] + 90, ex.empty_point()[1] - 150, steps=8)
-    ex.page.mouse.up()
-    ex.frame()
+    ex.drag(90, -150)
     moved = ex.box(ex.paper)
     assert (moved["x"] - paper["x"], moved["y"] - paper["y"]) == (pytest.approx(90, abs=1), pytest.approx(-150, abs=1))
     assert "sel" not in ex.query()  # a drag selects nothing
