@@ -652,3 +652,20 @@ def test_a_failed_layout_is_remembered_not_run_again(monkeypatch: pytest.MonkeyP
         render(render_other, "svg")
     assert len(calls) == 2  # another diagram is tried
     diagram.forget_render_failures()
+
+
+# -- plain nets: no shortcut, no addition -----------------------------------------------------------
+
+
+@needs_dot
+@pytest.mark.parametrize("level", ["stage", "block", "layer"])
+def test_a_plain_net_is_drawn_without_shortcuts_or_additions(level: str) -> None:
+    a = analyze(PRESETS["plain20"])
+    g = layout(to_dot(a, level=level))
+    assert shortcut_edges(g) == []
+    assert not [n for n in g["nodes"] if n.startswith("add ") or n.endswith(".add")]
+    assert "no shortcut, no addition" in to_dot(a, level=level)  # the legend says why none is drawn
+    # the blocks still follow one another: every block node has exactly one edge in
+    if level == "block":
+        heads = [e["head"] for e in g["edges"]]
+        assert all(heads.count(n) == 1 for n in g["nodes"] if n.startswith("block "))
