@@ -369,3 +369,36 @@ def test_without_dot_the_browser_draws_and_dot_text_is_still_offered(monkeypatch
     assert download_labels(at) == ["CSV (layers)", "JSON (all)", "DOT"]
     assert any("`dot`" in i.value and "graphviz" in i.value for i in at.info)
     assert "draw" not in at.query_params  # "browser" is the default here
+
+
+def test_every_preset_opens_with_its_numbers_and_diagram():
+    """Every preset the library has (the timm family and the plain nets included), chosen in turn."""
+    at = run_page(BROWSER_DRAWN)
+    for arch, spec in PRESETS.items():
+        at.selectbox(key="arch").select(arch).run(timeout=120)
+        assert not at.exception and not at.error, (arch, at.exception or at.error[0].value)
+        assert at.title[0].value == arch
+        size = 32 if spec.stem == "cifar" else 224
+        assert metrics(at) == expected_metrics(spec, size), arch
+        view = view_of(at)
+        a = analyze(spec, size)
+        rows = diagram.node_details(a, diagram.DiagramOptions(legend=False, title="")).rows
+        assert view["nodes"] == rows, arch  # every box's details, the attention branches' included
+        assert set(rows) >= {s.name for s in a.stages} | {a.blocks[0].name}
+        texts = [item["text"] for item in view["legend"]]
+        assert ("none" in texts) == (spec.shortcut == "none"), arch
+        assert (spec.attention.upper() in texts) == (spec.attention != "none"), arch
+
+
+def test_a_selected_attention_branch_shows_its_cost_and_arithmetic():
+    at = run_page({"arch": "seresnet50", "sel": "layer2.0.se"} | BROWSER_DRAWN)
+    assert not at.exception and not at.warning
+    a = analyze(PRESETS["seresnet50"], 224)
+    branch = [r for r in a.layers if r.name.startswith("layer2.0.se.")]
+    total = sum(r.params for r in branch)
+    assert view_of(at)["selected"] == "layer2.0.se"
+    details = " ".join(m.value for m in at.markdown)
+    assert "branch `layer2.0.se`" in details and "SE channel attention" in details
+    code = at.code[0].value
+    assert "fc1 1×1: 32·512·1·1 + 32 = 16,416" in code and f"sum = {total:,}" in code
+    assert any(f"{len(branch)} of {len(a.layers):,} layers" in c.value for c in at.caption)

@@ -472,6 +472,9 @@ def test_blocks_runs_and_stages_are_known_by_their_names() -> None:
         ("resnet50", DiagramOptions(level="layer", unfold=("layer3",))),
         ("resnet20", DiagramOptions(level="block", unfold=("layer1",), rankdir="LR")),
         ("resnext50_32x4d", DiagramOptions(level="layer", stages=("layer2", "head"))),
+        ("seresnet50", DiagramOptions()),
+        ("ecaresnet50t", DiagramOptions(level="layer", stages=("stem", "layer2"))),
+        ("plain20", DiagramOptions()),
     ],
     ids=lambda v: v if isinstance(v, str) else f"{v.level}-{'-'.join(v.unfold or v.stages) or 'folded'}",
 )
@@ -669,3 +672,209 @@ def test_a_plain_net_is_drawn_without_shortcuts_or_additions(level: str) -> None
     if level == "block":
         heads = [e["head"] for e in g["edges"]]
         assert all(heads.count(n) == 1 for n in g["nodes"] if n.startswith("block "))
+
+
+# -- the ResNet family since 2015 (issue 17), drawn from the analysis records --------------------------
+
+
+def family(name: str, **changes: object) -> ResNetSpec:
+    return PRESETS[name].replace(**changes) if changes else PRESETS[name]
+
+
+#: timm's family and a custom spec with every training-time and layer choice off its default.
+CUSTOM = dict(activation="silu", norm="groupnorm", drop_path_rate=0.1, weight_standardization=True)
+
+
+@needs_dot
+@pytest.mark.parametrize(
+    ("spec", "level", "stages"),
+    [
+        (family("seresnet50"), level, stages)
+        for level in ("stage", "block", "layer")
+        for stages in ((), ("layer2",))
+        if level != "layer" or stages
+    ]
+    + [
+        (family("ecaresnet50t"), "block", ()),
+        (family("ecaresnet50t"), "layer", ("stem", "layer1")),
+        (family("resnetv2_50"), "layer", ("layer2",)),
+        (family("resnet50", **CUSTOM), "layer", ("layer4", "head")),
+        (family("resnet50", anti_alias="blur"), "block", ()),
+        (family("resnet50", stem_pool="max_zeropad"), "layer", ("stem",)),
+        (family("plain34"), "block", ()),
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("compact", [False, True])
+def test_node_count_holds_for_the_family(spec: ResNetSpec, level: str, stages: tuple, compact: bool) -> None:
+    from resnet_core.diagram import node_count
+
+    a = analyze(spec)
+    options = DiagramOptions(level=level, stages=stages, compact=compact)  # type: ignore[arg-type]
+    assert node_count(a, options) == len(layout(to_dot(a, options))["nodes"])
+
+
+@needs_dot
+@pytest.mark.parametrize("arch", ["seresnet50", "ecaresnet50t"])
+def test_channel_attention_is_a_side_branch_of_its_block_with_its_cost(arch: str) -> None:
+    from resnet_core.diagram import ATTENTION_STYLE, attention_records
+
+    a = analyze(PRESETS[arch])
+    b = next(b for b in a.blocks if b.name == "layer2.0")
+    att = attention_records(b)
+    params, macs = sum(r.params for r in att), sum(r.macs for r in att)
+    assert params > 0 and macs > 0
+    g = layout(to_dot(a, level="block", stages=("layer2",)))
+    side = g["nodes"]["attention layer2.0"]
+    assert side["id"] == "layer2.0.se"  # the module's name: what a click or a link's sel= selects
+    assert f"{count(params)} params · {count(macs)} MACs" in side["label"]
+    assert ("ECA" if arch == "ecaresnet50t" else "SE") in side["label"]
+    block = g["nodes"]["block layer2.0"]
+    assert float(side["pos"].split(",")[1]) == pytest.approx(float(block["pos"].split(",")[1]))  # beside it
+    edge = next(e for e in g["edges"] if (e["tail"], e["head"]) == ("block layer2.0", "attention layer2.0"))
+    assert (edge["color"], edge["style"], edge["dir"]) == (ATTENTION_STYLE["color"], "dashed", "both")
+    # the folded run's attention states all n blocks' cost
+    run = [b for b in a.blocks if b.stage == "layer2"][1:]
+    run_params = sum(r.params for b in run for r in attention_records(b))
+    assert (
+        f"{count(run_params)} params" in g["nodes"]["attention layer2.1"]["label"]
+        and "(all 3)" in g["nodes"]["attention layer2.1"]["label"]
+    )
+    # layer level: the branch in a frame of its own that states its cost; the scaling a "×" on the main line
+    text = to_dot(a, level="layer", stages=("layer2",))
+    frame = re.search(r'subgraph "cluster_layer2\.0\.se" \{\n\s*graph \[(.*)\]', text)
+    assert (
+        frame
+        and f"{count(params)} params · {count(macs)} MACs" in frame.group(1)
+        and 'id="layer2.0.se"' in frame.group(1)
+    )
+    laid = layout(text)
+    assert laid["nodes"]["layer2.0.se.scale"]["label"] == "×"
+    into = {(e["tail"], e["head"]): e for e in laid["edges"]}
+    assert into[("layer2.0.se.gate", "layer2.0.se.scale")]["style"] == "dashed"
+    assert into[("layer2.0.bn3", "layer2.0.se.scale")].get("style") != "dashed"  # the branch it scales
+
+
+def test_attention_is_found_selected_and_explained() -> None:
+    from resnet_core.diagram import find, node_details, node_of
+
+    a = analyze(PRESETS["seresnet50"])
+    kind, branch = find(a, "layer3.2.se")  # type: ignore[misc]
+    assert (
+        kind == "branch"
+        and branch.block == "layer3.2"
+        and branch.params == sum(r.params for r in a.layers if r.name.startswith("layer3.2.se."))
+    )
+    assert find(a, "layer3.2.s") is None
+    block = DiagramOptions()
+    assert node_of(a, block, "layer3.2.se") == "layer3.1.se"  # folded into the run's box
+    assert node_of(a, DiagramOptions(level="stage"), "layer3.2.se") == "layer3"
+    assert node_of(a, DiagramOptions(level="layer", unfold=("layer3",)), "layer3.2.se") == "layer3.2.se"
+    details = node_details(a, block)
+    rows = details.rows["layer2.0.se"]
+    assert rows["parameters"] == f"{count(branch.params)} ({branch.params:,})" or rows["parameters"].startswith(
+        count(sum(r.params for r in a.layers if r.name.startswith("layer2.0.se.")))
+    )
+    assert rows["layers"].startswith("global pool → 1×1, 32 → ReLU → 1×1, 512 → sigmoid")
+    assert details.rows["layer2.0"]["stride"] == "2 (on the 3×3)"  # not the squeeze's global pool
+    assert details.rows["layer2.0"]["attention"].startswith("SE side branch: ")
+    assert (details.attention, details.legend()[-2][1]) == ("SE", "SE")
+
+
+def test_anti_aliased_downsampling_is_shown_where_the_stride_sits() -> None:
+    from resnet_core.diagram import op_text, stride_text
+
+    for spec, pool in (
+        (family("resnetaa50d"), "2×2 avg-pool"),
+        (family("resnet50", anti_alias="blur"), "3×3 blur-pool"),
+    ):
+        a = analyze(spec)
+        b = next(b for b in a.blocks if b.name == "layer2.0")
+        assert stride_text(b) == f"stride 2 by {pool} (anti-alias)"
+        conv2 = a.layer("layer2.0.conv2")
+        assert conv2.stride == 1 and op_text(conv2) == "3×3 conv, 128"  # the 3×3 runs at stride 1
+        assert op_text(a.layer("layer2.0.aa")) == f"{pool}, stride 2 (anti-alias)"
+        text = to_dot(a, level="block", stages=("layer2",))
+        assert re.search(rf'"block layer2\.0" \[label=<.*stride 2 by {pool} \(anti-alias\).*fillcolor="#FDEBC8"', text)
+
+
+def test_dilated_convs_say_their_dilation() -> None:
+    from resnet_core.diagram import main_convs_text, op_text
+
+    a = analyze(PRESETS["resnet50_os8"])
+    for name in ("layer4.1", "layer3.0"):
+        b = next(b for b in a.blocks if b.name == name)
+        d = b.layers[3].dilation  # conv2, as the record has it
+        assert b.layers[3].name == f"{name}.conv2"
+        expected = f"3×3, {b.layers[3].output_shape[1]}" + (f", d={d}" if d > 1 else "")
+        assert main_convs_text(b).split(" → ")[1] == expected
+    assert op_text(a.layer("layer4.1.conv2")) == "3×3 conv, 512, d=4"
+    stage = to_dot(a, level="stage")
+    assert "dilated 3×3 convs: d=2, 4" in stage and "dilated 3×3 convs: d=2<" in stage  # layer4 and layer3
+
+
+@pytest.mark.parametrize(
+    ("stem_pool", "line"),
+    [
+        ("max", "3×3 max-pool, stride 2"),
+        ("max_ceil", "3×3 max-pool, stride 2, ceil"),
+        ("max_zeropad", "zero-pad 1"),
+        ("conv", "3×3 conv, 64, stride 2 · BN · ReLU"),
+    ],
+)
+def test_stem_pools_are_labelled(stem_pool: str, line: str) -> None:
+    a = analyze(family("resnet50", stem_pool=stem_pool))
+    assert f'<BR/><FONT POINT-SIZE="15">{line}</FONT>' in to_dot(a, level="block", stages=("stem",))
+
+
+def test_layer_kinds_of_the_family_have_words() -> None:
+    from resnet_core.diagram import op_text
+
+    a = analyze(family("resnet50", **CUSTOM))
+    assert op_text(a.layer("layer1.0.conv1")) == "1×1 conv (WS), 64"
+    assert (op_text(a.layer("layer1.0.bn1")), op_text(a.layer("layer1.0.relu1"))) == ("GroupNorm", "SiLU")
+    p = a.layer("layer4.2.drop_path").attrs["drop_probability"]
+    assert op_text(a.layer("layer4.2.drop_path")) == f"drop path p={p:.3g} (training only)"
+    eca = analyze(PRESETS["ecaresnet50t"])
+    k = eca.layer("layer1.0.se.conv").attrs["kernel_size"]
+    assert op_text(eca.layer("layer1.0.se.conv")) == f"1-D conv across channels, k={k}"
+    assert (op_text(eca.layer("layer1.0.se.gate")), op_text(eca.layer("layer1.0.se.scale"))) == (
+        "sigmoid",
+        "× gate (scales each channel)",
+    )
+    # nothing of the family falls back to a bare class name
+    for r in [*a.layers, *eca.layers]:
+        assert op_text(r) != r.kind or r.kind in ("GroupNorm", "SiLU", "ReLU"), r
+
+
+def test_drop_path_and_layer_choices_are_written_on_the_block() -> None:
+    from resnet_core.diagram import node_details
+
+    a = analyze(family("resnet50", **CUSTOM))
+    text = to_dot(a, level="block", stages=("layer1",), unfold=("layer1",))
+    blocks = [b for b in a.blocks if b.stage == "layer1"]
+    ps = [next((r.attrs["drop_probability"] for r in b.layers if r.kind == "DropPath"), 0.0) for b in blocks]
+    assert ps[0] == 0 < ps[1] < ps[2]  # the rate grows with depth (timm's linear rule), the first block none
+    for b, p in zip(blocks, ps, strict=True):
+        line = re.search(rf'"block {re.escape(b.name)}" \[label=<(.*)>', text).group(1)
+        assert "WS convs · GroupNorm · SiLU" in line
+        assert (f"drop path p={p:.2g}, training only" in line) == (p > 0)
+    assert "drop path p=" in node_details(a, DiagramOptions()).rows["layer4.1"]["drop path"]
+    # the counts are the same as without stochastic depth (training-time only)
+    assert a.totals.params == analyze(family("resnet50", **{**CUSTOM, "drop_path_rate": 0.0})).totals.params
+
+
+def test_a_pre_activation_projection_is_drawn_and_explained_without_bn() -> None:
+    from resnet_core.diagram import node_details, shortcut_legend
+
+    a = analyze(PRESETS["resnetv2_50"])
+    b = next(b for b in a.blocks if b.name == "layer2.0")
+    assert not any(r.kind == "BatchNorm2d" for r in b.layers if r.path == "shortcut")
+    text = to_dot(a, level="block", stages=("layer2",))
+    assert "1×1 conv, stride 2, no norm" in text and " and BN" not in text
+    legend = dict((k, t) for _, k, t in node_details(a, DiagramOptions()).legend())
+    assert (
+        legend["projection"] == shortcut_legend("projection", a.blocks)
+        and "no norm (pre-activation" in legend["projection"]
+    )
+    assert "and BN" in shortcut_legend("projection", analyze(PRESETS["resnet50"]).blocks)

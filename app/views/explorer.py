@@ -347,6 +347,9 @@ def details_panel(a: Analysis, sel: str | None) -> None:
     elif kind == "block":
         rows = diagram.run_rows((item,))  # type: ignore[arg-type]
         records = item.layers
+    elif kind == "branch":  # a block's channel attention (SE/ECA)
+        rows = diagram.attention_rows((item.of,))  # type: ignore[union-attr]
+        records = item.layers
     else:
         block = next((b for b in a.blocks if b.name == item.block), None)  # type: ignore[union-attr]
         rows = diagram.layer_rows(item, block)  # type: ignore[arg-type]
@@ -355,7 +358,9 @@ def details_panel(a: Analysis, sel: str | None) -> None:
     st.markdown("**Parameters**")
     st.code(parameter_arithmetic(a, kind, item), language=None, wrap_lines=True)
     st.markdown("**Receptive field**")
-    st.code(field_arithmetic(a, records, f"{sel}." if kind == "block" else ""), language=None, wrap_lines=True)
+    st.code(
+        field_arithmetic(a, records, f"{sel}." if kind in ("block", "branch") else ""), language=None, wrap_lines=True
+    )
     st.button("Clear selection", key="clear_sel", on_click=lambda: st.session_state.update({SEL_KEY: None}))
 
 
@@ -371,7 +376,7 @@ def parameter_arithmetic(a: Analysis, kind: str, item) -> str:
         total = item.params
     else:
         records = item.layers if kind != "layer" else (item,)
-        prefix = f"{item.name}." if kind == "block" else ""
+        prefix = f"{item.name}." if kind in ("block", "branch") else ""
         for name, formula, n in diagram.param_sum(records):
             lines.append(f"{name.removeprefix(prefix)}: " + (f"{formula} = " if formula else "") + f"{n:,}")
         total = sum(r.params for r in records)

@@ -211,6 +211,29 @@ def test_keyboard_reaches_a_box_shows_its_details_and_selects_it(explorer):
     expect(ex.root).to_have_attribute("data-selected", focused)
 
 
+def test_the_family_and_plain_nets_draw_and_explain_their_boxes(explorer):
+    """A timm-family net (SE as a side branch: hover it for its cost, click it to select it) and a plain
+    net (no shortcut drawn) open in the explorer like the others."""
+    ex = explorer().open("arch=seresnet50")
+    a = analyze(PRESETS["seresnet50"])
+    params = sum(r.params for r in a.layers if r.name.startswith("layer1.0.se."))
+    side = ex.node("layer1.0.se")
+    ex.bring_into_view(side)
+    ex.page.mouse.move(*ex.centre(side))
+    expect(ex.tooltip).to_contain_text("SE channel attention, a side branch of layer1.0")
+    expect(ex.tooltip).to_contain_text(f"parameters{count(params)} ({params:,})")
+    ex.page.mouse.click(*ex.centre(side))
+    expect(ex.root).to_have_attribute("data-selected", "layer1.0.se")
+    ex.settle()
+    assert ex.query()["sel"] == ["layer1.0.se"]
+    expect(ex.page.get_by_test_id("stCode").first).to_contain_text(f"sum = {params:,}")
+    plain = explorer().open("arch=plain20")
+    expect(plain.page.get_by_test_id("stException")).to_have_count(0)
+    adds = plain.page.locator(".dv-paper g.node > title", has_text=re.compile(r"^add "))
+    assert plain.node("layer1.0").count() == 1 and adds.count() == 0  # no shortcut, no addition
+    expect(plain.page.locator(".dv-legend")).to_contain_text("none")
+
+
 # -- legible, high on the page, compact legend ----------------------------------------------------------
 
 
