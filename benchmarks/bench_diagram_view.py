@@ -170,6 +170,7 @@ def frame_line(name: str, frames: list[float], idle_p50: float | None = None) ->
 def server_side_1202() -> None:
     """What the server spends before it sends the diagram (this process; the demo caches the same)."""
     from resnet_core import PRESETS, analyze, diagram
+
     analyze.cache_clear()  # type: ignore[attr-defined]
     t0 = time.perf_counter()
     analysis = analyze(PRESETS["resnet1202"], 32)
