@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 import streamlit as st  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from benchmarks.bench_diagram_view import pick_preset  # noqa: E402
 from resnet_core.analysis import analyze  # noqa: E402
 
 #: The explorer view as the app runs it (app/streamlit_app.py imports the view and calls main()).
@@ -95,21 +96,6 @@ def paints(page) -> int:
     return int(page.locator(".dv-root").get_attribute("data-paints") or 0)
 
 
-def choose(page, arch: str, done: str, arg) -> float:
-    """Pick ``arch`` in the Preset box; seconds (the page's clock) from the click on it to ``done``."""
-    page.get_by_role("combobox", name="Preset").click()
-    option = page.get_by_role("option", name=arch, exact=True)
-    option.wait_for()
-    page.evaluate(
-        "([done, arg]) => { window.__t0 = null;"
-        " document.addEventListener('click', () => { window.__t0 = performance.now(); }, {capture: true, once: true});"
-        " window.__done = eval(done)(arg); }",
-        [done, arg],
-    )
-    option.click()
-    return (page.evaluate("window.__done") - page.evaluate("window.__t0")) / 1000
-
-
 def browser_side(noop_path: str) -> None:
     from benchmarks.bench_diagram_view import drag_frames, frame_line, idle_frames, open_and_measure
     from scripts.harness import chromium, streamlit_server, warm_up
@@ -124,7 +110,7 @@ def browser_side(noop_path: str) -> None:
             page.evaluate(PAINTED_AFTER, 0)
 
             def to(arch: str) -> float:
-                return choose(page, arch, PAINTED_AFTER, paints(page))
+                return pick_preset(page, arch, PAINTED_AFTER, paints(page))
 
             to("resnet152"), to("resnet50")  # warm: the server's caches hold both networks from here on
             times = []
@@ -167,11 +153,14 @@ def browser_side(noop_path: str) -> None:
             page = browser.new_page(viewport=size)
             page.goto(base)
             page.locator("h1", has_text="resnet50").wait_for(timeout=60_000)
-            choose(page, "resnet152", NOOP_TITLE, "resnet152"), choose(page, "resnet50", NOOP_TITLE, "resnet50")
+            (
+                pick_preset(page, "resnet152", NOOP_TITLE, "resnet152"),
+                pick_preset(page, "resnet50", NOOP_TITLE, "resnet50"),
+            )
             noop = []
             for _ in range(REPEATS_BROWSER):
-                noop.append(choose(page, "resnet152", NOOP_TITLE, "resnet152"))
-                choose(page, "resnet50", NOOP_TITLE, "resnet50")
+                noop.append(pick_preset(page, "resnet152", NOOP_TITLE, "resnet152"))
+                pick_preset(page, "resnet50", NOOP_TITLE, "resnet50")
             page.close()
     n = statistics.median(noop)
     print(f"   baseline: no-op page (the same select box, only the title changes): median {n:.3f} s")

@@ -74,20 +74,25 @@ def deltas(frames: list[float]) -> list[float]:
     return [b - a for a, b in itertools.pairwise(frames) if a > 0]
 
 
-def choose(page, arch: str, check: str) -> float:
-    """Pick `arch` in the Preset box; seconds from the click on it to the new diagram painted."""
+def pick_preset(page, arch: str, done: str, arg) -> float:
+    """Pick ``arch`` in the Preset box; seconds (the page's clock) from the click on it until the promise
+    of the JavaScript function ``done`` called with ``arg`` resolves (to performance.now())."""
     page.get_by_role("combobox", name="Preset").click()
     option = page.get_by_role("option", name=arch, exact=True)
     option.wait_for()
     page.evaluate(
-        "(check) => { window.__t0 = null;"
+        "([done, arg]) => { window.__t0 = null;"
         " document.addEventListener('click', () => { window.__t0 = performance.now(); }, {capture: true, once: true});"
-        f" window.__done = ({WATCH})(check); }}",
-        check.replace("ARCH", arch),
+        " window.__done = eval(done)(arg); }",
+        [done, arg],
     )
     option.click()
-    painted = page.evaluate("window.__done")
-    return (painted - page.evaluate("window.__t0")) / 1000
+    return (page.evaluate("window.__done") - page.evaluate("window.__t0")) / 1000
+
+
+def choose(page, arch: str, check: str) -> float:
+    """Pick `arch` in the Preset box; seconds from the click on it to the new diagram painted."""
+    return pick_preset(page, arch, WATCH, check.replace("ARCH", arch))
 
 
 def preset_changes(browser, base: str, repeats: int) -> None:
