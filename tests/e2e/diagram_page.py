@@ -68,16 +68,20 @@ class DiagramPage:
         self.page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
     def empty_point(self) -> tuple[float, float]:
-        """A point in the view on no node: the left edge of the view, below its middle."""
+        """A point in the view on no node: on the left edge of the view, the first free one from below
+        its middle down, then up (a zoomed-in drawing may cover part of the edge)."""
         vp = self.box(self.viewport)
-        x, y = vp["x"] + 6, vp["y"] + vp["height"] * 0.6
-        assert self.page.evaluate(
-            "([x, y]) => { let e = document.elementFromPoint(x, y); while (e && e.shadowRoot) {"
-            " const inner = e.shadowRoot.elementFromPoint(x, y); if (!inner || inner === e) break; e = inner; }"
-            " return !(e && e.closest && e.closest('g.node')); }",
-            [x, y],
-        )
-        return x, y
+        for share in (0.6, 0.7, 0.8, 0.9, 0.5, 0.4, 0.3):
+            x, y = vp["x"] + 6, vp["y"] + vp["height"] * share
+            free = self.page.evaluate(
+                "([x, y]) => { let e = document.elementFromPoint(x, y); while (e && e.shadowRoot) {"
+                " const inner = e.shadowRoot.elementFromPoint(x, y); if (!inner || inner === e) break; e = inner; }"
+                " return !(e && e.closest && e.closest('g.node')); }",
+                [x, y],
+            )
+            if free:
+                return x, y
+        raise AssertionError("no point on the view's left edge is free of nodes")
 
     def drag(self, dx: float, dy: float) -> None:
         x, y = self.empty_point()
