@@ -16,12 +16,7 @@ from app.views import compare, explainer, explorer, live, receptive_field, why_r
 
 st.set_page_config(page_title="ResNet Explorer", page_icon=":material/account_tree:", layout="wide")
 # Less blank space above each page's title, so a 1280×800 laptop shows the numbers and the controls.
-# Streamlit's graphviz chart forces every label to one small size (about 10 px) after Graphviz laid
-# the boxes out for the DOT's own font sizes; rolling that rule back lets the DOT's sizes show.
-st.html(
-    "<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }"
-    " [data-testid='stGraphVizChart'] svg text { font-size: revert-layer !important; }</style>"
-)
+st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
 
 #: (view, title, icon, url_path); every page's state lives in its URL's query parameters.
 #: Material icons ship with Streamlit's fonts, so they draw on machines without an emoji font.

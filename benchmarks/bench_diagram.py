@@ -13,12 +13,19 @@ Layout: ``dot -Tsvg`` wall time (one process, median of ``--rounds``; the unfold
 resnet152 once) and the SVG's size. Goal: the default view (block level, folded) of every preset
 lays out in under 1 s.
 
-    .venv/bin/python benchmarks/bench_diagram.py [--rounds 5] [--quick]
+Node budget (``--budget``; issue 15): ``dot -Tsvg`` wall time against the number of nodes, for
+drawings on both sides of ``diagram.NODE_BUDGET`` (block level of CIFAR nets with n blocks a stage,
+every stage unfolded; ResNet-1202's layer level with one stage unfolded), each once; baseline, named:
+``resnet1202 block unfolded`` (1,206 nodes, the largest drawing the explorer promises), so the ratios
+say how much longer than that a drawing near the budget takes.
+
+    .venv/bin/python benchmarks/bench_diagram.py [--rounds 5] [--quick] [--budget]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import sys
@@ -31,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 
 from resnet_core.analysis import analyze, analyze_uncached
-from resnet_core.diagram import DiagramOptions, dot_available, quote, render, to_dot
-from resnet_core.spec import PRESETS, default_input_size
+from resnet_core.diagram import NODE_BUDGET, DiagramOptions, dot_available, node_count, quote, render, to_dot
+from resnet_core.spec import PRESETS, ResNetSpec, default_input_size
 
 BASELINE = "analyze() warm-uncached"
 
@@ -71,7 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--quick", action="store_true", help="skip the unfolded layer level of resnet152 (several s)")
+    p.add_argument("--budget", action="store_true", help="only the node budget: dot time against nodes (minutes)")
     args = p.parse_args(argv)
+    if args.budget:
+        return node_budget()
     has_dot = dot_available()
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, Graphviz dot {'found' if has_dot else 'MISSING'}")
     print(f"baseline: {BASELINE}, best of {args.rounds}; load average {os.getloadavg()[0]:.1f}\n")
@@ -124,6 +134,38 @@ def main(argv: list[str] | None = None) -> int:
         slowest = max(slowest, (name, t_dot), key=lambda x: x[1])
         print(f"  {name:<20} {t_dot:6.2f} s {size / 1024:6.0f} KiB")
     print(f"slowest: {slowest[0]} {slowest[1]:.2f} s (goal < 1 s: {'met' if slowest[1] < 1 else 'MISSED'})")
+    return 0
+
+
+def node_budget() -> int:
+    """``dot -Tsvg`` wall time against node count, around ``NODE_BUDGET``, against the named baseline."""
+    if not dot_available():
+        print("dot is missing: nothing to time (install Debian's graphviz)")
+        return 0
+    print(f"node budget {NODE_BUDGET}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (noisy if high)")
+
+    def cifar(n: int) -> ResNetSpec:
+        return ResNetSpec(block="basic", layers=(n,) * 3, stem="cifar", width=16, shortcut="A", num_classes=10)
+
+    every = ("layer1", "layer2", "layer3")
+    cases = [
+        ("resnet1202 block unfolded (baseline)", PRESETS["resnet1202"], DiagramOptions(level="block", unfold=every)),
+        ("cifar 3×100 block unfolded", cifar(100), DiagramOptions(level="block", unfold=every)),
+        ("resnet1202 layer, layer3 unfolded", PRESETS["resnet1202"], DiagramOptions(level="layer", unfold=("layer3",))),
+        ("cifar 3×250 block unfolded", cifar(250), DiagramOptions(level="block", unfold=every)),
+        ("cifar 3×330 block unfolded", cifar(330), DiagramOptions(level="block", unfold=every)),
+    ]
+    baseline = None
+    for label, spec, options in cases:
+        a = analyze(spec, 32)
+        options = dataclasses.replace(options, legend=False)
+        nodes = node_count(a, options)
+        t, size = layout(to_dot(a, options), 1)
+        baseline = baseline or t
+        over = "  over the budget" if nodes > NODE_BUDGET["server"] else ""
+        print(
+            f"  {label:<40} {nodes:6,} nodes   dot {t:6.1f} s   × baseline {t / baseline:5.2f}   {size / 2**20:5.2f} MiB{over}"
+        )
     return 0
 
 

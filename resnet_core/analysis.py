@@ -375,8 +375,8 @@ def _trace(model: ResNet, x: Tensor, dtype_bytes: int) -> list[LayerRecord]:
             post_add.add(name.rsplit(".", 1)[0])
         macs, other = _counts(m, inp, out)
         stage, block, path = _place(name)
-        if isinstance(m, nn.ReLU) and block in post_add and path == "main":
-            path = "join"  # the ReLU after the addition belongs to neither branch
+        if block in post_add and path == "main":
+            path = "join"  # the activation after the addition (ReLU or SiLU) belongs to neither branch
         params = sum(p.numel() for p in m.parameters(recurse=False))
         trainable = sum(p.numel() for p in m.parameters(recurse=False) if p.requires_grad)
         attrs: dict[str, Any] = {}
@@ -458,7 +458,8 @@ def _aggregate(records: list[LayerRecord]) -> tuple[tuple[BlockSummary, ...], tu
     for name, recs in by_block.items():
         base = GroupSummary.of(name, recs[0].stage, recs)
         shortcut = [r for r in recs if r.path == "shortcut"]
-        strides = [r.stride for r in recs if r.stride is not None]
+        # not attention's global pool (its "stride" is the map's size): the block's own subsampling
+        strides = [r.stride for r in recs if r.stride is not None and r.path != "attention"]
         blocks.append(
             BlockSummary(
                 **{f: getattr(base, f) for f in GroupSummary.__dataclass_fields__},

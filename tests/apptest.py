@@ -43,3 +43,20 @@ def plotly_figure(at: AppTest, key: str) -> dict:
     """The JSON figure of the Plotly chart whose widget key is `key`."""
     chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(key))
     return json.loads(chart.proto.spec)
+
+
+def diagram_views(at: AppTest) -> list[dict]:
+    """The payload of every ``app.components.diagram_view`` on the page (the JSON its browser half reads:
+    ``svg`` or ``dot``, ``nodes``, ``toggles``, ``selected``, ``legend``, …), in page order."""
+    return [json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.component_name == "diagram_view"]
+
+
+def svg_fills(svg: str) -> dict[str, str]:
+    """Each node of a Graphviz SVG (by its DOT name, its ``<title>``) → the fill of its shape, upper case."""
+    import re
+
+    fills = {}
+    for title, body in re.findall(r'<g id="[^"]*" class="node">\s*<title>([^<]*)</title>(.*?)</g>', svg, re.S):
+        fill = re.search(r'fill="(#[0-9a-fA-F]{6})"', body)
+        fills[title.replace("&#45;", "-")] = fill.group(1).upper() if fill else ""
+    return fills

@@ -80,6 +80,13 @@ def test_bad_node_arguments(kwargs, error, message):
         build_payload(SVG, **kwargs)
 
 
+def test_a_figure_can_explain_its_boxes_without_taking_clicks():
+    assert build_payload(SVG)["selectable"] is True
+    assert build_payload(SVG, nodes={"a": {"output": "64×56×56"}}, selectable=False)["selectable"] is False
+    with pytest.raises(TypeError, match="selectable must be True or False"):
+        build_payload(SVG, selectable="no")
+
+
 def test_toggles_as_a_list_get_the_default_hint():
     assert build_payload(SVG, toggles=["a", "b"])["toggles"] == {"a": "", "b": ""}
 

@@ -11,11 +11,16 @@ what ``dot`` lays out from the golden DOT.
 One change is deliberate: the stage level now draws each stage's shortcuts (a loop around the
 stage's box per shortcut kind) and the legend. There the test asks for the golden graph exactly,
 plus those loops and the legend's cluster, and nothing else.
+
+A second one too (issue 13): blocks, folded runs and stage clusters carry an ``id``, their name
+(``layer2.0``, ``layer2``: the key an interactive view and a link's ``sel=`` know them by). ``id``
+is left out of the comparison, and out of the SVG's ``<g id=…>`` where it is compared.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -30,6 +35,7 @@ needs_dot = pytest.mark.skipif(not dot_available(), reason="Graphviz's dot is no
 
 #: What ``dot -Tjson0`` adds by laying the graph out; everything else is the graph as written.
 LAYOUT_KEYS = {"_gvid", "_subgraph_cnt", "bb", "pos", "lp", "lwidth", "lheight", "head_lp", "tail_lp", "xlp"}
+IDS = {"id"}  # the second deliberate change (see above)
 
 
 def golden(stem: str) -> bytes:
@@ -47,7 +53,7 @@ def graph(dot_text: bytes) -> dict:
 
     def attrs(d: dict) -> dict:
         # "" is what dot reports for an attribute the object leaves unset once another object sets it
-        skip = LAYOUT_KEYS | {"objects", "edges", "nodes", "subgraphs"}
+        skip = LAYOUT_KEYS | IDS | {"objects", "edges", "nodes", "subgraphs"}
         return {k: v for k, v in d.items() if k not in skip and v != ""}
 
     return {
@@ -113,4 +119,8 @@ def test_stage_level_is_the_same_graph_plus_shortcut_loops_and_legend(stem: str)
 
 @needs_dot
 def test_documented_svg_is_what_dot_lays_out_from_the_golden_dot() -> None:
-    assert output_of(["diagram", "resnet50", "--format", "svg"]) == render(golden("diagram_resnet50").decode(), "svg")
+    def without_ids(svg: bytes) -> bytes:
+        return re.sub(rb'<g id="[^"]*" class=', b"<g class=", svg)
+
+    new = output_of(["diagram", "resnet50", "--format", "svg"])
+    assert without_ids(new) == without_ids(render(golden("diagram_resnet50").decode(), "svg"))

@@ -123,7 +123,28 @@ def go_to_lecture(slug: str) -> None:
 def block_figure(key: str, *, highlight: str | None = None, compact: bool = False) -> None:
     """Draw block figure ``key`` (``app.teaching.figures``): the page's one way to draw one, large on a
     lecture slide (``compact``, as wide as its column), at its natural size beside the source."""
-    st.graphviz_chart(block_dot(key, highlight=highlight, compact=compact), width="stretch" if compact else "content")
+    # The interactive diagram view (issue 13): zoom, pan, fullscreen, and each box's numbers on hover,
+    # on a light card that keeps every label readable in the dark theme too.
+    from app.components.diagram_view import diagram_view
+    from app.teaching.numbers import analysis_of
+    from resnet_core import diagram
+
+    figure = DIAGRAMS[key]
+    analysis = analysis_of(figure.spec)
+    stages = diagram.node_details(analysis, diagram.DiagramOptions(level="stage"))
+    if figure.block:
+        nodes = diagram.figure_details(analysis, figure.block, compact)
+        kind = next(b.shortcut for b in analysis.blocks if b.name == figure.block)
+        legend = [item for item in stages.legend() if item[1] == kind]
+    else:
+        nodes, legend = stages.rows, stages.legend()
+    diagram_view(
+        dot=block_dot(key, highlight=highlight, compact=compact),
+        key=f"ex_figure_{key}" + ("_slide" if compact else ""),
+        nodes=nodes,
+        legend=legend,
+        selectable=False,
+    )
 
 
 # -- lecture mode ---------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """A small page around the diagram view, for its end-to-end tests, screenshots and benchmark.
 
-    streamlit run tests/e2e/diagram_view_demo.py      # then e.g. /?arch=resnet50&dir=LR&sel=block%20layer2.0
+    streamlit run tests/e2e/diagram_view_demo.py      # then e.g. /?arch=resnet50&dir=LR&sel=layer2.0
 
 Query parameters: ``arch`` (a preset, or ``custom110``: CIFAR ResNet-110 with option-B projection
 shortcuts), ``graph=ids`` (instead, a two-node graph whose first node has a DOT ``id``), ``dir`` (TB | LR), ``unfold`` (comma-separated stages), ``sel`` (a node id), ``layout``
@@ -8,8 +8,7 @@ shortcuts), ``graph=ids`` (instead, a two-node graph whose first node has a DOT 
 graphviz_chart | noop: the benchmark's baselines draw the same DOT with ``st.graphviz_chart``, or
 only the title). The last event the view sent is written under it as "last event: KIND NODE".
 
-The node details and toggles are built here from the analysis for the demo only; the explorer's own
-come with the integration (see the component's report).
+The node details, toggles and legend are ``resnet_core.diagram.node_details``', as on the explorer.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ import streamlit as st  # noqa: E402
 
 from app.components.diagram_view import DiagramEvent, diagram_view  # noqa: E402
 from resnet_core import PRESETS, analyze, diagram  # noqa: E402
-from resnet_core.analysis import Analysis  # noqa: E402
 from resnet_core.spec import ResNetSpec  # noqa: E402
 
 #: A hand-written graph for the node-id contract: "first" is known by its DOT id, "b" by its name.
@@ -40,49 +38,13 @@ def spec_of(arch: str) -> ResNetSpec:
 
 
 @st.cache_data(max_entries=8)
-def drawing(arch: str, rankdir: str, unfold: tuple[str, ...]) -> tuple[str, dict, dict, list]:
-    """DOT, node details, toggles and legend of one block-level diagram."""
+def drawing(arch: str, rankdir: str, unfold: tuple[str, ...]) -> tuple[str, dict, dict, dict, list]:
+    """DOT, node details, toggle hints, toggled stages and legend of one block-level diagram."""
     spec = spec_of(arch)
     analysis = analyze(spec, 32 if spec.stem == "cifar" else 224)
     options = diagram.DiagramOptions(level="block", unfold=unfold, rankdir=rankdir, legend=False)  # type: ignore[arg-type]
-    dot = diagram.to_dot(analysis, options)
-    nodes, toggles, kinds = details(analysis, options)
-    legend = [(diagram.SHORTCUT_STYLE[k], k, diagram.SHORTCUT_LEGEND[k]) for k in diagram.SHORTCUT_KINDS if k in kinds]
-    return dot, nodes, toggles, legend
-
-
-def details(analysis: Analysis, options: diagram.DiagramOptions) -> tuple[dict, dict, set[str]]:
-    nodes: dict[str, dict[str, str]] = {}
-    toggles: dict[str, str] = {}
-    kinds: set[str] = set()
-    for stage in analysis.stages:
-        if not stage.blocks:
-            nodes[stage.name] = {
-                "output": diagram.shape_text(stage.output_shape),
-                "parameters": f"{stage.params:,}",
-                "MACs": f"{stage.macs:,}",
-                "receptive field": f"{stage.rf} px, jump {stage.jump}",
-            }
-            continue
-        if stage.name in options.unfold:
-            toggles[f"cluster_{stage.name}"] = f"click to fold {stage.name}"
-            nodes[f"cluster_{stage.name}"] = {"blocks": str(len(stage.blocks)), "parameters": f"{stage.params:,}"}
-        for run in diagram.block_runs(stage, options):
-            b, last = run[0], run[-1]
-            kinds.add(b.shortcut)
-            rows = {
-                "output": diagram.shape_text(last.output_shape),
-                "parameters": f"{sum(x.params for x in run):,}"
-                + (f" ({len(run)} × {b.params:,})" if len(run) > 1 else ""),
-                "MACs": f"{sum(x.macs for x in run):,}",
-                "receptive field": f"{last.rf} px, jump {last.jump}",
-                "stride": str(b.stride),
-                "shortcut": diagram.shortcut_text(b, frozenset()),
-            }
-            nodes[f"block {b.name}"] = rows
-            if len(run) > 1:
-                toggles[f"block {b.name}"] = f"click to unfold {stage.name}"
-    return nodes, toggles, kinds
+    details = diagram.node_details(analysis, options)
+    return diagram.to_dot(analysis, options), details.rows, details.hints, details.toggles, details.legend()
 
 
 def on_event(event: DiagramEvent) -> None:
@@ -90,13 +52,9 @@ def on_event(event: DiagramEvent) -> None:
     if event.kind == "select":
         st.session_state.sel = event.node
         return
-    unfold = set(st.session_state.unfold)
-    stage = event.node.removeprefix("cluster_") if event.node.startswith("cluster_") else None
-    if stage:
-        unfold.discard(stage)
-    else:
-        unfold.add(event.node.removeprefix("block ").split(".")[0])
-    st.session_state.unfold = tuple(sorted(unfold))
+    stage = st.session_state.toggled.get(event.node)
+    if stage is not None:
+        st.session_state.unfold = tuple(sorted(set(st.session_state.unfold) ^ {stage}))
 
 
 st.set_page_config(page_title="diagram view demo", layout="wide")
@@ -109,9 +67,10 @@ rankdir = "LR" if params.get("dir") == "LR" else "TB"
 view = params.get("view", "component")
 if params.get("graph") == "ids":
     dot, nodes, toggles, legend = IDS_DOT, {"first": {"known by": "its DOT id"}, "b": {"known by": "its name"}}, {}, []
+    st.session_state.toggled = {}
     title = "ids"
 else:
-    dot, nodes, toggles, legend = drawing(arch, rankdir, st.session_state.unfold)
+    dot, nodes, toggles, st.session_state.toggled, legend = drawing(arch, rankdir, st.session_state.unfold)
     title = dot.split("<B>", 1)[1].split("</B>", 1)[0]
 
 if view == "noop":

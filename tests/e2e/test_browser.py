@@ -12,10 +12,11 @@ from playwright.sync_api import Page, expect
 
 from resnet_core import PRESETS, analyze
 from resnet_core.export import CSV_FIELDS
+from resnet_core.units import count
 
 pytestmark = pytest.mark.e2e
 
-DIAGRAM = "[data-testid='resnet-diagram'] svg text, [data-testid='stGraphVizChart'] svg text"
+DIAGRAM = ".dv-paper svg text"  # the interactive diagram view's SVG (Playwright sees into its shadow root)
 
 
 def settle(page: Page, timeout: float = 60_000) -> None:
@@ -63,12 +64,13 @@ def test_every_registered_page_opens_without_an_error(page: Page, warm_server: s
 
 def test_changing_the_preset_redraws_the_diagram(page: Page, warm_server: str):
     page.goto(warm_server + "/explorer?arch=resnet50")
-    diagram_text(page, "resnet50 · input 224×224").wait_for()
+    diagram_text(page, "layer4.0").wait_for()
     pick(page, "Preset", "resnet20")
-    diagram_text(page, "resnet20 · input 32×32").wait_for()
     expect(page.locator("h1").first).to_have_text("resnet20")
+    diagram_text(page, re.compile(r"^layer3\.0$")).wait_for()
+    expect(page.locator(DIAGRAM, has_text=re.compile(r"^layer4\.0$"))).to_have_count(0)  # three stages in a CIFAR net
     expect(page.get_by_test_id("stMetricValue").first).to_have_text(
-        f"{analyze(PRESETS['resnet20'], 32).totals.params:,}"
+        count(analyze(PRESETS["resnet20"], 32).totals.params)
     )
     assert parse_qs(urlparse(page.url).query)["arch"] == ["resnet20"]
     no_error_on(page)

@@ -19,33 +19,20 @@ from pathlib import Path
 from urllib.parse import quote, urlparse
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from resnet_core import PRESETS, analyze
+from resnet_core.units import count
 from scripts.harness import HarnessError, streamlit_server
+from tests.e2e.diagram_page import DiagramPage, shots_folder
 
 pytestmark = pytest.mark.e2e
 
 DEMO = "tests/e2e/diagram_view_demo.py"
 SIZES = [(1280, 720), (1280, 800), (1920, 1080)]
 LEGIBLE_PX = 12
-MARGIN = 28  # px the view keeps round the diagram's start edge (diagram_view.js)
+MARGIN = 24  # px the view keeps round the diagram's start edge (diagram_view.js)
 MAX_LEGEND_SHARE = 0.15  # issue 13: the legend takes at most 15 % of the diagram's area
-
-# The smallest text the browser draws, in CSS px: each <text>'s font size times the ratio of its
-# on-screen height (CSS transforms included) to its height in its own SVG units.
-SMALLEST_TEXT_JS = """(root) => {
-  let min = Infinity, n = 0;
-  for (const t of root.querySelectorAll('.dv-paper svg text')) {
-    if (!t.textContent.trim()) continue;
-    const bb = t.getBBox();
-    if (!bb.height) continue;
-    const px = parseFloat(getComputedStyle(t).fontSize) * t.getBoundingClientRect().height / bb.height;
-    if (px < min) min = px;
-    n++;
-  }
-  return {min, n};
-}"""
 
 # WCAG 2 contrast ratio of two CSS colours as the browser computes them (rgb()/rgba()).
 CONTRAST_JS = """
@@ -96,83 +83,20 @@ def dark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = os.environ.get("DIAGRAM_VIEW_SHOTS")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("dv-shots")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return shots_folder("DIAGRAM_VIEW_SHOTS", tmp_path_factory.mktemp("dv-shots"))
 
 
-class Demo:
-    """One page of the demo, and what the tests read from the component on it."""
+class Demo(DiagramPage):
+    """One page of the demo, and the requests of every demo page."""
 
     def __init__(self, page: Page, base: str, requests: list[str]) -> None:
-        self.page, self.base, self.requests = page, base, requests
-        self.root = page.locator(".dv-root")
-        self.viewport = page.locator(".dv-viewport")
-        self.paper = page.locator(".dv-paper")
-        self.tooltip = page.locator(".dv-tooltip")
+        super().__init__(page, base)
+        self.requests = requests
 
     def open(self, query: str, timeout: float = 180_000) -> Demo:
         self.page.goto(f"{self.base}/?{query}", timeout=timeout)
         expect(self.root).to_have_attribute("data-paints", "1", timeout=timeout)
         return self
-
-    def data(self, name: str) -> str:
-        return self.root.get_attribute(f"data-{name}") or ""
-
-    def scale(self) -> float:
-        return float(self.data("scale"))
-
-    def node(self, key: str) -> Locator:
-        return self.page.locator(f'.dv-paper g[data-dv-key="{key}"]')
-
-    def box(self, locator: Locator) -> dict[str, float]:
-        box = locator.bounding_box()
-        assert box is not None, f"{locator} is not rendered"
-        return box
-
-    def smallest_text(self) -> tuple[float, int]:
-        result = self.root.evaluate(SMALLEST_TEXT_JS)
-        return result["min"], result["n"]
-
-    def wait_for_frame(self) -> None:
-        self.page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
-
-    def empty_point(self) -> tuple[float, float]:
-        """A point in the view on no node: the left edge of the view, below the toolbar."""
-        vp = self.box(self.viewport)
-        x, y = vp["x"] + 6, vp["y"] + vp["height"] * 0.6
-        assert self.page.evaluate(
-            "([x, y]) => { let e = document.elementFromPoint(x, y); while (e && e.shadowRoot) {"
-            " const inner = e.shadowRoot.elementFromPoint(x, y); if (!inner || inner === e) break; e = inner; }"
-            " return !(e && e.closest && e.closest('g.node')); }",
-            [x, y],
-        )
-        return x, y
-
-    def drag(self, dx: float, dy: float) -> None:
-        x, y = self.empty_point()
-        self.page.mouse.move(x, y)
-        self.page.mouse.down()
-        self.page.mouse.move(x + dx, y + dy, steps=8)
-        self.page.mouse.up()
-        self.wait_for_frame()
-
-    def bring_into_view(self, target: Locator) -> dict[str, float]:
-        """Drag the diagram until `target` lies in the middle band of the view; its box then."""
-        for _ in range(12):
-            vp, box = self.box(self.viewport), self.box(target)
-            dy = (vp["y"] + vp["height"] / 2) - (box["y"] + box["height"] / 2)
-            dx = (vp["x"] + vp["width"] / 2) - (box["x"] + box["width"] / 2)
-            if abs(dy) < vp["height"] / 4 and abs(dx) < vp["width"] / 4:
-                return box
-            limit = 0.4 * min(vp["width"], vp["height"])
-            self.drag(max(-limit, min(limit, dx)), max(-limit, min(limit, dy)))
-        raise AssertionError(f"could not bring {target} into view")
-
-    def click_center(self, locator: Locator) -> None:
-        box = self.box(locator)
-        self.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
 @pytest.fixture
@@ -180,8 +104,9 @@ def open_demo(browser) -> Iterator[Callable[..., Demo]]:
     """Opens demo pages; on teardown, fails if any of them sent a request beyond 127.0.0.1."""
     contexts, requests = [], []
 
-    def make(base: str, size: tuple[int, int] = (1280, 720)) -> Demo:
-        context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    def make(base: str, size: tuple[int, int] = (1280, 720), scheme: str = "light") -> Demo:
+        # the app has a light and a dark theme and follows the system's preference: ask for the server's
+        context = browser.new_context(viewport={"width": size[0], "height": size[1]}, color_scheme=scheme)
         contexts.append(context)
         context.on("request", lambda r: requests.append(r.url))
         page = context.new_page()
@@ -231,7 +156,7 @@ def test_resnet1202_unfolded_draws_every_block(open_demo, light):
     blocks = analyze(PRESETS["resnet1202"], 32).blocks
     assert len(blocks) == 600  # 3 stages × 200 basic blocks (6n + 2 = 1202, n = 200)
     for b in (blocks[0], blocks[len(blocks) // 2], blocks[-1]):
-        assert demo.node(f"block {b.name}").count() == 1
+        assert demo.node(b.name).count() == 1
     assert demo.page.locator(".dv-paper g.node").count() >= 2 * len(blocks)  # each block and its "+"
     # fitted whole, its text would be a fraction of a pixel: it is left out of the overview
     demo.page.locator(".dv-fit").click()
@@ -246,7 +171,7 @@ def test_resnet1202_unfolded_draws_every_block(open_demo, light):
 
 def test_wheel_zooms_about_the_pointer(open_demo, light):
     demo = open_demo(light).open("arch=resnet50")
-    target = demo.box(demo.node("block layer1.0"))
+    target = demo.box(demo.node("layer1.0"))
     x, y = target["x"] + 10, target["y"] + 10
     before_scale, before = demo.scale(), demo.box(demo.paper)
     demo.page.mouse.move(x, y)
@@ -373,10 +298,10 @@ def test_nodes_are_known_by_dot_id_else_by_name(open_demo, light):
 def test_hover_on_a_block_shows_its_parameter_count(open_demo, light):
     demo = open_demo(light).open("arch=resnet50")
     b = block("resnet50", "layer1.0")
-    box = demo.box(demo.node("block layer1.0"))
+    box = demo.box(demo.node("layer1.0"))
     demo.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     expect(demo.tooltip).to_be_visible()
-    expect(demo.tooltip).to_contain_text(f"parameters{b.params:,}")
+    expect(demo.tooltip).to_contain_text(f"parameters{count(b.params)} ({b.params:,})")
     expect(demo.tooltip).to_contain_text("layer1.0")
     expect(demo.tooltip).to_contain_text(f"receptive field{b.rf} px, jump {b.jump}")
     demo.page.mouse.move(*demo.empty_point())
@@ -387,10 +312,10 @@ def test_click_on_a_block_selects_it_and_keeps_the_view(open_demo, light):
     demo = open_demo(light).open("arch=resnet50")
     demo.drag(0, -60)
     view = (demo.data("scale"), demo.data("tx"), demo.data("ty"))
-    demo.click_center(demo.node("block layer1.1"))
-    expect(demo.page.get_by_text("last event: select block layer1.1")).to_be_visible()
-    expect(demo.root).to_have_attribute("data-selected", "block layer1.1")
-    node = demo.node("block layer1.1")
+    demo.click_center(demo.node("layer1.1"))
+    expect(demo.page.get_by_text("last event: select layer1.1")).to_be_visible()
+    expect(demo.root).to_have_attribute("data-selected", "layer1.1")
+    node = demo.node("layer1.1")
     expect(node).to_have_class(re.compile(r"\bdv-selected\b"))
     stroke = node.locator(":scope > path, :scope > polygon").first.evaluate("e => getComputedStyle(e).stroke")
     assert stroke == "rgb(31, 95, 168)"  # the theme's primary colour (.streamlit/config.toml)
@@ -400,31 +325,31 @@ def test_click_on_a_block_selects_it_and_keeps_the_view(open_demo, light):
 
 def test_folded_group_and_stage_toggle_in_place(open_demo, light):
     demo = open_demo(light).open("arch=resnet50")
-    assert demo.node("block layer2.2").count() == 0  # layer2.1 … layer2.3 are folded into "× 3"
-    before = demo.bring_into_view(demo.node("block layer2.1"))
-    demo.click_center(demo.node("block layer2.1"))
-    expect(demo.page.get_by_text("last event: toggle block layer2.1")).to_be_visible()
+    assert demo.node("layer2.2").count() == 0  # layer2.1 … layer2.3 are folded into "× 3"
+    before = demo.bring_into_view(demo.node("layer2.1"))
+    demo.click_center(demo.node("layer2.1"))
+    expect(demo.page.get_by_text("last event: toggle layer2.1")).to_be_visible()
     expect(demo.root).to_have_attribute("data-paints", "2")
-    assert demo.node("block layer2.2").count() == 1 and demo.node("block layer2.3").count() == 1
+    assert demo.node("layer2.2").count() == 1 and demo.node("layer2.3").count() == 1
     # the clicked box's centre stays where it was on screen
-    after = demo.box(demo.node("block layer2.1"))
+    after = demo.box(demo.node("layer2.1"))
     centre = lambda b: (b["x"] + b["width"] / 2, b["y"] + b["height"] / 2)  # noqa: E731
     assert centre(after) == (pytest.approx(centre(before)[0], abs=1), pytest.approx(centre(before)[1], abs=1))
     # the unfolded stage folds again from its box (a cluster toggle)
-    label = demo.node("cluster_layer2").locator("text").first
+    label = demo.node("layer2").locator("text").first
     demo.bring_into_view(label)
     demo.click_center(label)
-    expect(demo.page.get_by_text("last event: toggle cluster_layer2")).to_be_visible()
+    expect(demo.page.get_by_text("last event: toggle layer2")).to_be_visible()
     expect(demo.root).to_have_attribute("data-paints", "3")
-    assert demo.node("block layer2.2").count() == 0
+    assert demo.node("layer2.2").count() == 0
 
 
 def test_selection_from_the_url_is_highlighted_and_in_view(open_demo, light):
-    demo = open_demo(light).open("arch=resnet50&sel=" + quote("block layer3.0"))
-    expect(demo.root).to_have_attribute("data-selected", "block layer3.0")
-    vp, node = demo.box(demo.viewport), demo.box(demo.node("block layer3.0"))
+    demo = open_demo(light).open("arch=resnet50&sel=" + quote("layer3.0"))
+    expect(demo.root).to_have_attribute("data-selected", "layer3.0")
+    vp, node = demo.box(demo.viewport), demo.box(demo.node("layer3.0"))
     assert vp["y"] <= node["y"] and node["y"] + node["height"] <= vp["y"] + vp["height"]
-    assert "dv-selected" in (demo.node("block layer3.0").get_attribute("class") or "")
+    assert "dv-selected" in (demo.node("layer3.0").get_attribute("class") or "")
 
 
 # -- legend, theme, browser layout, screenshots ----------------------------------------------------
@@ -462,11 +387,11 @@ def test_screenshots_legible_compact_legend_and_theme(open_demo, request, shots,
     then a hover. Saved for a person to look at; asserted here: text ≥ 12 px, the legend ≤ 15 % of
     the diagram in one row, readable toolbar text, and diagram text readable on its paper."""
     base = request.getfixturevalue(theme)
-    demo = open_demo(base, size).open("arch=resnet50")
+    demo = open_demo(base, size, theme).open("arch=resnet50")
     assert demo.data("layout") == ("server" if theme == "light" else "browser")
     assert demo.smallest_text()[0] >= LEGIBLE_PX - 0.01
     report = legend_report(demo)
-    assert report["items"] == ["identity", "projection"]
+    assert report["items"] == ["identity", "projection", "strided", "× n"]
     assert report["share"] <= MAX_LEGEND_SHARE and report["height"] <= 24 and report["minPx"] >= 12, report
     assert report["toolbarContrast"] >= 4.5 and report["textContrast"] >= 4.5, report
     assert report["paper"] == "rgb(255, 255, 255)"
@@ -474,13 +399,13 @@ def test_screenshots_legible_compact_legend_and_theme(open_demo, request, shots,
     assert dark_toolbar == (theme == "dark"), report["toolbarBg"]
     w, h = size
     demo.page.screenshot(path=str(shots / f"diagram-view-{theme}-{w}x{h}.png"))
-    box = demo.box(demo.node("block layer1.0"))
+    box = demo.box(demo.node("layer1.0"))
     demo.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     expect(demo.tooltip).to_be_visible()
     demo.page.screenshot(path=str(shots / f"diagram-view-{theme}-{w}x{h}-hover.png"))
     if size == SIZES[0]:  # the selection mark, in the theme's primary colour
         demo.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        expect(demo.root).to_have_attribute("data-selected", "block layer1.0")
+        expect(demo.root).to_have_attribute("data-selected", "layer1.0")
         demo.page.mouse.move(*demo.empty_point())
         demo.page.screenshot(path=str(shots / f"diagram-view-{theme}-{w}x{h}-selected.png"))
 
@@ -488,7 +413,7 @@ def test_screenshots_legible_compact_legend_and_theme(open_demo, request, shots,
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_screenshots_across_and_resnet1202(open_demo, request, shots, theme):
     base = request.getfixturevalue(theme)
-    demo = open_demo(base).open("arch=custom110&dir=LR")
+    demo = open_demo(base, scheme=theme).open("arch=custom110&dir=LR")
     demo.page.screenshot(path=str(shots / f"diagram-view-{theme}-custom110-LR-1280x720.png"))
     if theme == "light":  # 1202 unfolded in the browser's WebAssembly is the benchmark's, not a test's
         demo.open("arch=resnet1202&unfold=layer1,layer2,layer3")
@@ -496,15 +421,15 @@ def test_screenshots_across_and_resnet1202(open_demo, request, shots, theme):
 
 
 def test_browser_layout_without_dot_loads_graphviz_from_this_server(open_demo, dark):
-    demo = open_demo(dark).open("arch=resnet50&sel=" + quote("block layer1.0"))
+    demo = open_demo(dark).open("arch=resnet50&sel=" + quote("layer1.0"))
     assert demo.data("layout") == "browser"  # "auto" chose the browser: the server has no dot
     assert demo.data("graphviz") == "16.1.0"
-    assert demo.node("block layer4.0").count() == 1 and demo.node("cluster_layer3").count() == 1
-    assert demo.data("selected") == "block layer1.0"
+    assert demo.node("layer4.0").count() == 1 and demo.node("layer3").count() == 1
+    assert demo.data("selected") == "layer1.0"
     wasm = [u for u in demo.requests if u.endswith("/hpcc-js-wasm-graphviz/graphviz.js")]
     assert wasm and all(urlparse(u).hostname == "127.0.0.1" for u in wasm), demo.requests
     response = demo.page.request.get(wasm[0])
     assert response.ok and "javascript" in response.headers["content-type"]
     # clicking works the same on a diagram laid out in the browser
-    demo.click_center(demo.node("block layer1.1"))
-    expect(demo.page.get_by_text("last event: select block layer1.1")).to_be_visible()
+    demo.click_center(demo.node("layer1.1"))
+    expect(demo.page.get_by_text("last event: select layer1.1")).to_be_visible()

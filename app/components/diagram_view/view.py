@@ -201,6 +201,7 @@ def build_payload(
     legend: Iterable[object] = (),
     height: int | None = None,
     layout: Layout = "auto",
+    selectable: bool = True,
 ) -> dict[str, Any]:
     """Check every argument of ``diagram_view`` and return the JSON the browser half reads.
 
@@ -230,6 +231,8 @@ def build_payload(
         not isinstance(height, int) or isinstance(height, bool) or not MIN_HEIGHT <= height <= MAX_HEIGHT
     ):
         raise ValueError(f"height={height!r} is not allowed: None (follow the diagram) or {MIN_HEIGHT}–{MAX_HEIGHT} px")
+    if not isinstance(selectable, bool):
+        raise TypeError(f"selectable must be True or False, not {selectable!r}")
     return {
         "svg": svg,
         "dot": dot,
@@ -241,6 +244,7 @@ def build_payload(
         "legend": _legend(legend),
         "height": height,
         "legible_px": LEGIBLE_PX,
+        "selectable": selectable,
     }
 
 
@@ -284,6 +288,7 @@ def diagram_view(
     legend: Iterable[object] = (),
     height: int | None = None,
     layout: Layout = "auto",
+    selectable: bool = True,
     on_event: Callable[[DiagramEvent], None] | None = None,
 ) -> DiagramEvent | None:
     """Draw a Graphviz diagram the user can zoom, pan, hover and click; return what was clicked.
@@ -304,6 +309,8 @@ def diagram_view(
             Graphviz attributes (``diagram.SHORTCUT_STYLE[kind]``), or ``LegendItem``s.
         height: the component's height in px; None follows the diagram, up to 75 % of the window.
         layout: "auto", "server" (``dot`` required) or "browser" (WebAssembly Graphviz).
+        selectable: False for a figure whose boxes only explain themselves: hovering (or Tab) shows
+            their details, a click sends nothing (toggles still do).
         on_event: called with the ``DiagramEvent`` before the script reruns, so that state the
             caller changes there (the selection, the unfolded stages) is already in this run.
 
@@ -334,6 +341,7 @@ def diagram_view(
         legend=legend,
         height=height,
         layout=layout,
+        selectable=selectable,
     )
     payload["graphviz_url"] = graphviz_wasm_url() if payload["layout"] == "browser" else None
 

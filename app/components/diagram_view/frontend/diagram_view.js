@@ -16,7 +16,7 @@
 const VIEWS = new WeakMap(); // parentElement → DiagramView
 const NATURAL = 4 / 3; // Graphviz's 100 %: 1 pt = 4/3 CSS px
 const READING = 1; // px per pt for a diagram that scrolls anyway: its point sizes as CSS px
-const MARGIN = 28; // px of viewport kept round the diagram when fitting or starting (its paper edge is 16 SVG units)
+const MARGIN = 24; // px of viewport kept round the diagram when fitting or starting (its paper edge is 16 SVG units)
 const DRAG_PX = 4; // a press that moves less than this is a click
 const TINY_PX = 4; // text smaller than this on screen is not drawn (a zoomed-out overview)
 const MINIMAP_PX = 200; // the minimap box's longer side, at most
@@ -196,6 +196,8 @@ class DiagramView {
       [viewport, "pointerleave", () => this.hideTooltip()],
       [viewport, "wheel", (e) => this.onWheel(e), { passive: false }],
       [viewport, "keydown", (e) => this.onKey(e)],
+      [viewport, "focusin", (e) => this.onFocus(e)],
+      [viewport, "focusout", () => this.hideTooltip()],
       [this.minimap, "pointerdown", (e) => this.onMinimap(e)],
       [this.minimap, "pointermove", (e) => this.onMinimap(e)],
       [document, "fullscreenchange", () => this.onFullscreenChange()],
@@ -339,16 +341,27 @@ class DiagramView {
 
   // Selection, clickable and toggle marks: cheap, redone whenever Python sends new data.
   decorate(fresh = false) {
-    for (const g of this.decorated) g.classList.remove("dv-hot", "dv-toggle", "dv-selected");
+    for (const g of this.decorated) {
+      g.classList.remove("dv-hot", "dv-toggle", "dv-selected");
+      g.removeAttribute("tabindex");
+      g.removeAttribute("role");
+      g.removeAttribute("aria-label");
+    }
     this.decorated = [];
     const keys = new Set([...Object.keys(this.nodes), ...Object.keys(this.toggles)]);
     this.allHot = keys.size === 0;
     this.root.classList.toggle("dv-all-hot", this.allHot);
+    this.root.classList.toggle("dv-inert", this.data.selectable === false);
     for (const key of keys) {
       const g = this.index.get(key);
       if (!g) continue;
       g.classList.add("dv-hot");
-      if (key in this.toggles) g.classList.add("dv-toggle");
+      const toggle = key in this.toggles;
+      if (toggle) g.classList.add("dv-toggle");
+      // Reachable by Tab: focus shows its tooltip, Enter or Space clicks it.
+      g.setAttribute("tabindex", "0");
+      if (toggle || this.clickable(key)) g.setAttribute("role", "button");
+      g.setAttribute("aria-label", g.getAttribute("data-dv-label") || key);
       this.decorated.push(g);
     }
     const selected = this.data.selected || null;
@@ -409,10 +422,17 @@ class DiagramView {
     return this.gh >= this.gw;
   }
 
+  // The minimap's longer side at most: MINIMAP_PX, or less in a narrow view (a figure beside text),
+  // where a 200 px overview would hide a third of the diagram.
+  minimapCap() {
+    const vw = this.viewport.clientWidth || this.root.clientWidth || 600;
+    return clamp(Math.round(0.3 * vw), 80, MINIMAP_PX);
+  }
+
   // A diagram running left to right past the view keeps a band under it for the minimap, so that
   // the minimap covers none of it in the opening view.
   minimapReserve() {
-    return this.tall() ? 0 : minimapSize(this.gw, this.gh).mh + 2 * MINIMAP_GAP;
+    return this.tall() ? 0 : minimapSize(this.gw, this.gh, this.minimapCap()).mh + 2 * MINIMAP_GAP;
   }
 
   overflowsAcross(vw, s) {
@@ -465,12 +485,21 @@ class DiagramView {
     let ty = (vh - reserve - h) / 2;
     if (w > vw - 2 * MARGIN || h > vh - 2 * MARGIN) {
       const b = focus ? this.box(focus) : null;
+      // Across the flow, the start view stays where it is unless that leaves the focus out of view.
       if (tall) {
         ty = b && s * b.y > vh / 2 ? MARGIN - s * b.y : MARGIN;
-        if (w > vw - 2 * MARGIN) tx = b ? vw / 2 - s * (b.x + b.w / 2) : (vw - w) / 2;
+        if (w > vw - 2 * MARGIN) {
+          tx = (vw - w) / 2;
+          if (b && (tx + s * b.x < 0 || tx + s * (b.x + b.w) > vw)) tx = vw / 2 - s * (b.x + b.w / 2);
+        }
       } else {
         tx = b && s * b.x > vw / 2 ? MARGIN - s * b.x : MARGIN;
-        if (h > vh - 2 * MARGIN - reserve) ty = b ? (vh - reserve) / 2 - s * (b.y + b.h / 2) : MARGIN;
+        if (h > vh - 2 * MARGIN - reserve) {
+          ty = MARGIN;
+          if (b && (ty + s * b.y < 0 || ty + s * (b.y + b.h) > vh - reserve)) {
+            ty = (vh - reserve) / 2 - s * (b.y + b.h / 2);
+          }
+        }
       }
     }
     this.tx = tx;
@@ -666,7 +695,30 @@ class DiagramView {
     }
   }
 
+  // A box reached by Tab: bring it into view and show its tooltip beside it.
+  onFocus(e) {
+    const g = e.target && e.target.closest ? e.target.closest("g.dv-hot") : null;
+    if (!g || !g.matches(":focus-visible")) return; // a click focuses too: that one keeps the view
+    if (!this.isVisible(g)) this.centerOn(g);
+    this.hovered = g;
+    this.fillTooltip(g);
+    const b = this.box(g);
+    const t = this.tooltip;
+    t.hidden = false;
+    const { vw, vh } = this.viewSize();
+    const x = this.tx + this.s * (b.x + b.w) + 8;
+    const y = this.ty + this.s * b.y;
+    t.style.left = `${clamp(x + t.offsetWidth > vw ? this.tx + this.s * b.x - 8 - t.offsetWidth : x, 4, vw - 4)}px`;
+    t.style.top = `${clamp(y, 4, Math.max(4, vh - t.offsetHeight - 4))}px`;
+  }
+
   onKey(e) {
+    const focused = e.target && e.target.closest ? e.target.closest("g.dv-hot") : null;
+    if (focused && (e.key === "Enter" || e.key === " ")) {
+      e.preventDefault();
+      this.activate(focused);
+      return;
+    }
     const step = 80;
     const keys = {
       "+": () => this.zoomBy(1.25),
@@ -695,8 +747,15 @@ class DiagramView {
     this.apply();
   }
 
+  // Whether a click on the box sends an event: toggles always, others unless the caller said
+  // selectable=False (a figure whose boxes only explain themselves on hover).
+  clickable(key) {
+    return key in this.toggles || this.data.selectable !== false;
+  }
+
   activate(g) {
     const key = g.getAttribute("data-dv-key");
+    if (!this.clickable(key)) return;
     const kind = key in this.toggles ? "toggle" : "select";
     if (kind === "toggle") {
       // The node's centre keeps its place on screen when the folded/unfolded diagram replaces this one.
@@ -834,7 +893,7 @@ class DiagramView {
   buildMinimap(paint) {
     const t = performance.now();
     const dpr = window.devicePixelRatio || 1;
-    ({ m: this.m, mw: this.mw, mh: this.mh } = minimapSize(this.gw, this.gh));
+    ({ m: this.m, mw: this.mw, mh: this.mh } = minimapSize(this.gw, this.gh, this.minimapCap()));
     this.minimap.style.width = `${this.mw}px`;
     this.minimap.style.height = `${this.mh}px`;
     const canvas = this.minimapCanvas;
@@ -963,14 +1022,12 @@ function smallestFont(svg) {
 }
 
 // The minimap's scale (px per SVG unit) and box size for a diagram of gw × gh SVG units.
-function minimapSize(gw, gh) {
+function minimapSize(gw, gh, cap = MINIMAP_PX) {
   const long = Math.max(gw, gh);
   const dpr = window.devicePixelRatio || 1;
-  const m = Math.min(
-    Math.max(MINIMAP_PX / long, MINIMAP_SHORT_PX / Math.min(gw, gh)),
-    MINIMAP_CANVAS_PX / (long * dpr),
-  );
-  return { m, mw: Math.min(MINIMAP_PX, Math.round(gw * m)), mh: Math.min(MINIMAP_PX, Math.round(gh * m)) };
+  const short = Math.min(MINIMAP_SHORT_PX, cap / 2);
+  const m = Math.min(Math.max(cap / long, short / Math.min(gw, gh)), MINIMAP_CANVAS_PX / (long * dpr));
+  return { m, mw: Math.min(cap, Math.round(gw * m)), mh: Math.min(cap, Math.round(gh * m)) };
 }
 
 // The diagram's boxes, clusters and edges on a canvas, at `scale` device px per SVG user unit.
