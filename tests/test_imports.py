@@ -20,7 +20,7 @@ PACKAGES = ("resnet_core", "app", "benchmarks", "scripts")
 #: The library's layers, bottom up: a module may import its own layer (without a cycle) and those
 #: below, never one above. A new module of resnet_core must be placed here.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("geometry", "spec", "units"),  # leaves: import nothing from the project
+    ("geometry", "spec", "units", "memo"),  # leaves: import nothing from the project
     ("selection", "model"),
     ("analysis",),
     ("receptive_field", "diagram", "export", "compare"),

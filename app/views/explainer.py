@@ -23,7 +23,7 @@ from app.teaching.numbers import fill
 from app.teaching.questions import check_answer, questions_for
 from app.teaching.sections import first_step_of, section, sections, steps
 from app.teaching.sources import SOURCES, annotated_lines, marked_code
-from app.widgets import parse_choice, remember, show_error, spec_editor, url_param, write_url
+from app.widgets import literal, parse_choice, query_value, remember, show_error, spec_editor, url_param, write_url
 from resnet_core.spec import describe
 
 MODE_KEY, SECTION_KEY, STEP_KEY = "mode", "section", "step"
@@ -55,12 +55,12 @@ READING_CSS = """
 
 
 def current_mode() -> str:
-    return "lecture" if st.query_params.get(MODE_KEY) == "lecture" else "read"
+    return "lecture" if query_value(MODE_KEY, options=("lecture",)) == "lecture" else "read"
 
 
 def requested_step(total: int) -> tuple[int, str | None]:
     """The 1-based step in the URL, clamped to 1 … total, and a notice if the URL's value was bad."""
-    text = st.query_params.get(STEP_KEY, "1")
+    text = query_value(STEP_KEY) or "1"
     try:
         n = int(text)
     except ValueError:
@@ -131,7 +131,7 @@ def lecture() -> None:
             unsafe_allow_html=True,
         )
         if notice:
-            st.caption(notice)
+            st.caption(literal(notice))
     with next_col:
         st.button("Next ▶", key="ex_next", disabled=n >= total, on_click=go_to_step, args=(n + 1,))
     with exit_col:

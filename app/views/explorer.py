@@ -17,6 +17,7 @@ from app.formatting import fmt_bytes, fmt_giga, fmt_int, shape_text, size_text
 from app.widgets import get_analysis, parse_choice, parse_list, remember, show_error, spec_editor, url_param, write_url
 from resnet_core import diagram, export
 from resnet_core.analysis import Analysis
+from resnet_core.memo import memoize
 from resnet_core.selection import Selection, format_input_size
 from resnet_core.spec import PRESETS, ResNetSpec
 
@@ -38,7 +39,7 @@ DEFAULT_ANNOTATIONS = [a for a in ANNOTATIONS if a in diagram.DEFAULT_ANNOTATION
 # -- cached derived data -------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=64, hash_funcs={ResNetSpec: repr})
+@memoize("explorer.layer_table")
 def layer_table(spec: ResNetSpec, input_size: int | tuple[int, int]) -> pd.DataFrame:
     """One row per leaf module, in execution order; numbers stay numbers (sortable)."""
     a = get_analysis(spec, input_size)
@@ -62,13 +63,13 @@ def layer_table(spec: ResNetSpec, input_size: int | tuple[int, int]) -> pd.DataF
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=64, hash_funcs={ResNetSpec: repr})
+@memoize("explorer.csv_text")
 def csv_text(spec: ResNetSpec, input_size: int | tuple[int, int]) -> str:
     """One row per layer, in ``resnet_core.export``'s CSV schema (the CLI's, rows of level "layer" alone)."""
     return export.csv_text(export.layer_rows(get_analysis(spec, input_size)))
 
 
-@st.cache_data(show_spinner=False, max_entries=64, hash_funcs={ResNetSpec: repr})
+@memoize("explorer.json_text")
 def json_text(spec: ResNetSpec, input_size: int | tuple[int, int], arch: str) -> str:
     """``resnet_core.export``'s JSON: byte for byte what ``python -m resnet_core summary … --format json`` prints."""
     return export.json_text(get_analysis(spec, input_size), arch)
@@ -178,7 +179,7 @@ def default_renderer() -> str:
     return "server" if diagram.dot_available() else "browser"
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@memoize("explorer.svg_markup")
 def svg_markup(dot: str) -> str:
     """The diagram as inline SVG for ``st.markdown``: laid out by ``dot``, shown at its natural size
     (fonts of 15–18 pt stay that size) or narrower when the column is narrower."""
@@ -195,7 +196,7 @@ def svg_markup(dot: str) -> str:
     return '<div class="resnet-diagram" data-testid="resnet-diagram">' + svg.replace("\n", " ") + "</div>"
 
 
-@st.cache_data(show_spinner=False, max_entries=128, hash_funcs={ResNetSpec: repr})
+@memoize("explorer.dot_text")
 def dot_text(
     spec: ResNetSpec,
     input_size: int | tuple[int, int],
@@ -211,7 +212,7 @@ def dot_text(
     return diagram.to_dot(get_analysis(spec, input_size), options)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@memoize("explorer.rendered")
 def rendered(dot: str, fmt: str) -> bytes:
     return diagram.render(dot, fmt)
 

@@ -28,6 +28,7 @@ from app.widgets import (
 from resnet_core.analysis import Analysis, LayerRecord
 from resnet_core.geometry import Field
 from resnet_core.images import ImageError, load_image, sample_images
+from resnet_core.memo import memoize
 from resnet_core.receptive_field import Step, computed_span, measure_receptive_field, receptive_field_steps
 from resnet_core.selection import Selection
 from resnet_core.spec import ResNetSpec
@@ -71,7 +72,7 @@ def checkerboard(h: int, w: int, square: int = 16) -> Image.Image:
     return Image.fromarray(np.stack([board * 200 + 30] * 3, axis=-1))
 
 
-@st.cache_data(show_spinner=False, max_entries=64, hash_funcs={ResNetSpec: repr})
+@memoize("receptive_field.measured")
 def measured(
     spec: ResNetSpec, layer: str, input_hw: tuple[int, int], unit: tuple[int, int]
 ) -> tuple[tuple[int, int], tuple[int, int]]:
