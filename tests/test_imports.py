@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("selection", "model"),
     ("analysis",),
     ("receptive_field", "diagram", "export", "compare"),
-    ("runtime", "weights", "images"),
+    ("runtime", "weights", "images", "budget"),
     ("commands", "commands.bench", "commands.diagram", "commands.summary"),
     ("cli", "__main__"),
     ("__init__",),  # the package's own namespace (``from resnet_core import analyze``) re-exports the rest
