@@ -10,10 +10,19 @@ Three steps, as torchinfo does it: collect (hooks → ``LayerRecord``), aggregat
 totals), and let the callers format. Conventions (see the README):
 
 * ``macs``: multiply-accumulates of Conv2d and Linear layers for one image; ``flops = 2 × macs``.
-* ``other_ops``: a separate, wider count of the rest, per output element: BatchNorm 2 (scale and
-  shift), ReLU 1, residual add 1, pooling one per input element of the window. Never in ``macs``.
-* ``activation_bytes``: elements of the layer's output for one image × bytes of the dtype.
-* receptive field (``rf``, ``jump``, ``padding``): see ``resnet_core.geometry``.
+  The convolutions of the family's additions count too: SE's two 1×1 convs (``fc1``, ``fc2``), ECA's
+  1-D conv across channels, and BlurPool's fixed 3×3 depthwise blur (9 per output element). Biases
+  are not multiply-adds and are not counted (as torch's FlopCounterMode).
+* ``other_ops``: a separate, wider count of the rest, per output element: BatchNorm and GroupNorm 2
+  (scale and shift; GroupNorm's statistics are not counted), ReLU, SiLU and sigmoid 1, residual add 1,
+  attention's channel scaling 1, pooling one per input element of the window. Never in ``macs``.
+* ``activation_bytes``: elements of the layer's output for one image × bytes of the dtype (none for
+  stochastic depth's ``DropPath``, which at inference hands its input on).
+* receptive field (``rf``, ``jump``, ``padding``): see ``resnet_core.geometry``. Dilation enters
+  the recurrence through each conv's own ``dilation``. SE/ECA: the squeeze pools the whole map, so the
+  records of the attention path (``path == "attention"``) show a field covering the whole input; the
+  scaled output keeps the field of the convolutional path (the (rf, jump, padding) triple cannot say
+  "plus a global per-channel gate"), and its record's ``attrs["global_gate"]`` says that it has one.
 """
 
 from __future__ import annotations
@@ -29,11 +38,30 @@ from torch import Tensor, nn
 
 from resnet_core.geometry import Field, field_after, output_size, union
 from resnet_core.memo import CACHE
-from resnet_core.model import ResidualAdd, ResNet, ZeroPadShortcut, build
+from resnet_core.model import (
+    BlurPool2d,
+    ChannelConv1d,
+    ChannelScale,
+    DropPath,
+    ResidualAdd,
+    ResNet,
+    SamePadAvgPool2d,
+    StdConv2d,
+    ZeroPadShortcut,
+    build,
+)
 from resnet_core.selection import normalize_input_size
 from resnet_core.spec import ResNetSpec
 
 STEM_MODULES = ("conv1", "bn1", "relu", "maxpool")
+
+#: This project's variants of torch's layers are recorded under the torch layer's kind, so that depth,
+#: the diagram and the tables treat them as what they are; ``attrs["variant"]`` says what differs.
+VARIANTS: dict[type, tuple[str, str]] = {
+    StdConv2d: ("Conv2d", "weight-standardised"),
+    SamePadAvgPool2d: ("AvgPool2d", "'same' padding at the end"),
+    ChannelConv1d: ("Conv1d", "across channels"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +70,12 @@ class LayerRecord:
 
     index: int  # execution order, 0-based
     name: str  # torchvision-style module path: "layer2.0.downsample.0", "layer2.0.add"
-    kind: str  # the module's class: "Conv2d", "BatchNorm2d", "ResidualAdd", "ZeroPadShortcut", ...
+    kind: str  # the module's class: "Conv2d", "BatchNorm2d", "ResidualAdd", "ZeroPadShortcut", ... (see VARIANTS)
     stage: str  # "stem", "layer1" … "layerN", "head"
     block: str | None  # "layer2.0", or None in the stem and head
-    path: str  # "main" (the residual branch or the stem/head line), "shortcut", or "join" (add, post-add ReLU)
+    # "main" (the residual branch or the stem/head line), "shortcut", "join" (add, post-add ReLU), or
+    # "attention" (SE/ECA's side branch: pool → convs → gate, and the scaling of the branch by the gate)
+    path: str
     inputs: tuple[str, ...]  # names of the records whose outputs this one read ("input" = the image)
     input_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
@@ -145,7 +175,7 @@ class GroupSummary:
 @dataclass(frozen=True)
 class BlockSummary(GroupSummary):
     index: int = 0  # position within its stage
-    shortcut: str = "identity"  # "identity" | "zero-pad" | "projection" | "avgpool-projection"
+    shortcut: str = "identity"  # "identity" | "zero-pad" | "projection" | "avgpool-projection" | "none" (plain)
     stride: int = 1
     shortcut_params: int = 0
     shortcut_macs: int = 0
@@ -197,6 +227,7 @@ class Analysis:
     blocks: tuple[BlockSummary, ...]
     stages: tuple[StageSummary, ...]  # stem, layer1 … layerN, head
     totals: Totals
+    traced: int = field(default=0, compare=False)  # how many of ``layers`` were traced (the rest were written)
 
     def layer(self, name: str) -> LayerRecord:
         for r in self.layers:
@@ -212,8 +243,9 @@ class Analysis:
 
     @property
     def weighted_depth(self) -> int:
-        """Conv and linear layers on the longest path, shortcut projections excluded (the paper's depth)."""
-        return sum(1 for r in self.layers if r.kind in ("Conv2d", "Linear") and r.path != "shortcut")
+        """Conv and linear layers on the longest path, shortcut projections and attention's side branch
+        excluded (the paper's depth; SE-ResNet-50 is still 50 layers deep, Hu et al. Table 2)."""
+        return sum(1 for r in self.layers if r.kind in ("Conv2d", "Linear") and r.path in ("main", "join"))
 
     @property
     def final_field(self) -> LayerRecord:
@@ -221,10 +253,16 @@ class Analysis:
         return [r for r in self.layers if r.stage != "head" and len(r.output_shape) == 4][-1]
 
     def approx_bytes(self) -> int:
-        """About how many bytes this analysis keeps alive, for the cache's budget: ``RECORD_BYTES`` per
-        layer record and ``GROUP_BYTES`` per block or stage summary (measured with tracemalloc;
-        ``tests/test_analysis.py`` holds the estimate to a measurement)."""
-        return RECORD_BYTES * len(self.layers) + GROUP_BYTES * (len(self.blocks) + len(self.stages)) + 4096
+        """About how many bytes this analysis keeps alive, for the cache's budget: ``TRACED_RECORD_BYTES``
+        per traced layer record, ``RECORD_BYTES`` per written one and ``GROUP_BYTES`` per block or stage
+        summary (measured with tracemalloc; ``tests/test_analysis.py`` holds the estimate to a measurement)."""
+        traced = min(self.traced, len(self.layers))
+        return (
+            TRACED_RECORD_BYTES * traced
+            + RECORD_BYTES * (len(self.layers) - traced)
+            + GROUP_BYTES * (len(self.blocks) + len(self.stages))
+            + 32768  # the analysis, its totals, its tuples and the allocator's slack
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -236,10 +274,12 @@ class Analysis:
         }
 
 
-#: Bytes one LayerRecord keeps alive with its name, tuples and attrs (traced; a written copy shares
-#: its template's tuples and costs less), and one block or stage summary with its tuple of records:
-#: measured with tracemalloc on resnet152 and on 4 × 1000 basic blocks (see approx_bytes).
-RECORD_BYTES = 700
+#: Bytes one traced LayerRecord keeps alive with its name, shape tuples and attrs; a written copy
+#: shares its template's tuples and attrs and costs less; and one block or stage summary with its
+#: tuple of records: measured with tracemalloc on resnet152, seresnet50, resnet50_os8 and 4 × 300
+#: basic blocks (see approx_bytes).
+TRACED_RECORD_BYTES = 1500
+RECORD_BYTES = 650
 GROUP_BYTES = 400
 
 
@@ -255,12 +295,15 @@ def _geometry(
     m: nn.Module, in_hw: tuple[int, int]
 ) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]] | None:
     """(kernel, stride, dilation, pad) along height and along width, or None if the module is pointwise."""
-    if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+    if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, BlurPool2d)):
         k, s, p = _pair(m.kernel_size), _pair(m.stride), _pair(m.padding)
         d = _pair(getattr(m, "dilation", 1))
         return (k[0], s[0], d[0], p[0]), (k[1], s[1], d[1], p[1])
     if isinstance(m, ZeroPadShortcut):
         return (1, m.stride, 1, 0), (1, m.stride, 1, 0)
+    if isinstance(m, nn.ConstantPad2d):  # (left, right, top, bottom): the field moves by the leading pad
+        left, _, top, _ = m.padding
+        return (1, 1, 1, top), (1, 1, 1, left)
     if isinstance(m, nn.AdaptiveAvgPool2d) and _pair(m.output_size) == (1, 1):
         # global pooling: one window over the whole map
         return (in_hw[0], in_hw[0], 1, 0), (in_hw[1], in_hw[1], 1, 0)
@@ -270,14 +313,16 @@ def _geometry(
 def _counts(m: nn.Module, inp: Tensor, out: Tensor) -> tuple[int, int]:
     """(macs, other_ops) for one image."""
     out_el = math.prod(out.shape[1:])
-    if isinstance(m, nn.Conv2d):
+    if isinstance(m, (nn.Conv2d, nn.Conv1d)):  # Conv1d: ECA's conv across channels, (N, C, 1, 1) out
         k = math.prod(m.kernel_size)
         return out_el * (m.in_channels // m.groups) * k, 0
+    if isinstance(m, BlurPool2d):  # a fixed depthwise 3×3 convolution
+        return out_el * m.kernel_size**2, 0
     if isinstance(m, nn.Linear):
         return m.in_features * m.out_features, 0
-    if isinstance(m, nn.BatchNorm2d):
+    if isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
         return 0, 2 * out_el
-    if isinstance(m, (nn.ReLU, ResidualAdd)):
+    if isinstance(m, (nn.ReLU, nn.SiLU, nn.Sigmoid, ResidualAdd, ChannelScale)):
         return 0, out_el
     if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
         return 0, out_el * math.prod(_pair(m.kernel_size))
@@ -287,6 +332,8 @@ def _counts(m: nn.Module, inp: Tensor, out: Tensor) -> tuple[int, int]:
 
 
 def _shortcut_kind(block_records: list[LayerRecord]) -> str:
+    if not any(r.kind == "ResidualAdd" for r in block_records):
+        return "none"  # a plain block (§3.3): no shortcut, no add, so no "join" records either
     kinds = [r.kind for r in block_records if r.path == "shortcut"]
     if not kinds:
         return "identity"
@@ -302,6 +349,8 @@ def _place(name: str) -> tuple[str, str | None, str]:
         block = ".".join(parts[:2])
         if "downsample" in parts:
             path = "shortcut"
+        elif parts[2] == "se":
+            path = "attention"
         elif parts[2] == "add":
             path = "join"
         else:
@@ -337,8 +386,10 @@ def _trace(model: ResNet, x: Tensor, dtype_bytes: int) -> list[LayerRecord]:
             ins = [fields[id(t)] for t in tensors]
         except KeyError:
             raise RuntimeError(f"{name}: input produced outside any traced module") from None
-        fh = union([f[0] for f in ins])
-        fw = union([f[1] for f in ins])
+        # The channel scaling multiplies the branch by a 1×1 gate: its field is the branch's (see the docstring).
+        spatial = ins[:1] if isinstance(m, ChannelScale) else ins
+        fh = union([f[0] for f in spatial])
+        fw = union([f[1] for f in spatial])
         inp = tensors[0]
         geom = _geometry(m, tuple(inp.shape[2:4]) if inp.dim() == 4 else (1, 1))
         if geom is not None:
@@ -356,11 +407,23 @@ def _trace(model: ResNet, x: Tensor, dtype_bytes: int) -> list[LayerRecord]:
             attrs = {"in_channels": m.in_channels, "out_channels": m.out_channels, "groups": m.groups}
         elif isinstance(m, nn.Linear):
             attrs = {"in_features": m.in_features, "out_features": m.out_features}
+        elif isinstance(m, nn.Conv1d):  # ECA's conv across channels: no spatial geometry, a k-tap kernel
+            attrs = {"kernel_size": m.kernel_size[0]}
+        elif isinstance(m, nn.MaxPool2d) and m.ceil_mode:
+            attrs = {"ceil_mode": True}  # Caffe's rounding (stem_pool 'max_ceil')
+        elif isinstance(m, ChannelScale):
+            attrs = {"global_gate": True}
+        elif isinstance(m, DropPath):
+            attrs = {"drop_probability": m.p}  # training only: at inference it hands its input on
+        stored = 0 if isinstance(m, DropPath) else math.prod(out.shape[1:]) * dtype_bytes
+        kind, variant = VARIANTS.get(type(m), (type(m).__name__, None))
+        if variant is not None:
+            attrs["variant"] = variant
         records.append(
             LayerRecord(
                 index=len(records),
                 name=name,
-                kind=type(m).__name__,
+                kind=kind,
                 stage=stage,
                 block=block,
                 path=path,
@@ -371,7 +434,7 @@ def _trace(model: ResNet, x: Tensor, dtype_bytes: int) -> list[LayerRecord]:
                 trainable_params=trainable,
                 macs=macs,
                 other_ops=other,
-                activation_bytes=math.prod(out.shape[1:]) * dtype_bytes,
+                activation_bytes=stored,
                 kernel=geom[0][0] if geom else None,
                 stride=geom[0][1] if geom else None,
                 dilation=geom[0][2] if geom else None,
@@ -393,7 +456,7 @@ def _trace(model: ResNet, x: Tensor, dtype_bytes: int) -> list[LayerRecord]:
             break
         # Shape-preserving by definition; torch's meta kernels for these run as Python decompositions
         # (BatchNorm: dozens of ops per call), most of the trace's time. A fresh tensor keeps ids distinct.
-        if isinstance(m, (nn.BatchNorm2d, nn.ReLU)):
+        if isinstance(m, (nn.BatchNorm2d, nn.GroupNorm, nn.ReLU, nn.SiLU, nn.Sigmoid)):
             m.forward = _meta_same_shape  # type: ignore[method-assign]
         elif isinstance(m, ResidualAdd):
             m.forward = _meta_add  # type: ignore[method-assign]
@@ -489,13 +552,13 @@ def _analyze(spec: ResNetSpec, hw: tuple[int, int], dtype: torch.dtype, expand: 
             traced = spec.replace(layers=tuple(min(n, TRACED_BLOCKS) for n in spec.layers))
             if traced != spec:
                 records, _ = _trace_spec(traced, hw, dtype)
-                expanded = _expand(records, spec.layers)
+                expanded = _expand(records, spec.layers, spec.drop_path_rate)
                 if expanded is not None:
                     params = sum(r.params for r in expanded)
                     trainable = sum(r.trainable_params for r in expanded)
-                    return _assemble(spec, hw, dtype, expanded, params, trainable)
+                    return _assemble(spec, hw, dtype, expanded, params, trainable, traced=len(records))
         records, (params, trainable) = _trace_spec(spec, hw, dtype)
-        return _assemble(spec, hw, dtype, records, params, trainable)
+        return _assemble(spec, hw, dtype, records, params, trainable, traced=len(records))
     finally:
         if collecting:
             gc.enable()
@@ -516,7 +579,13 @@ def _trace_spec(spec: ResNetSpec, hw: tuple[int, int], dtype: torch.dtype) -> tu
 
 
 def _assemble(
-    spec: ResNetSpec, hw: tuple[int, int], dtype: torch.dtype, records: list[LayerRecord], params: int, trainable: int
+    spec: ResNetSpec,
+    hw: tuple[int, int],
+    dtype: torch.dtype,
+    records: list[LayerRecord],
+    params: int,
+    trainable: int,
+    traced: int,
 ) -> Analysis:
     blocks, stages = _aggregate(records)
     macs = sum(r.macs for r in records)
@@ -536,6 +605,7 @@ def _assemble(
         blocks=blocks,
         stages=stages,
         totals=totals,
+        traced=traced,
     )
 
 
@@ -549,11 +619,15 @@ def _field_of(r: LayerRecord) -> tuple[int, int, int, int, int, int]:
 def _relative(block: list[LayerRecord], given: LayerRecord) -> list[tuple] | None:
     """What a repeated block's records are, relative to the record ``given`` that feeds it: kinds, shapes,
     counts, geometry, paths, inputs (by position) and each field's offset from the input's field.
-    None when the block changes the jump (a stride): then its copies would not be plain shifts."""
+    None when the block's convolutional path changes the jump (a stride): then its copies would not be
+    plain shifts. Attention's squeeze pools the whole map (its jump is the map's size, the same in every
+    repeated block of a stage), and its field is still the block input's plus a fixed amount."""
     position = {given.name: -1} | {r.name: i for i, r in enumerate(block)}
     out = []
     for r in block:
-        if (r.jump, r.jump_w) != (given.jump, given.jump_w) or any(i not in position for i in r.inputs):
+        if any(i not in position for i in r.inputs):
+            return None
+        if r.path != "attention" and (r.jump, r.jump_w) != (given.jump, given.jump_w):
             return None
         out.append(
             (
@@ -568,15 +642,17 @@ def _relative(block: list[LayerRecord], given: LayerRecord) -> list[tuple] | Non
                 r.macs,
                 r.other_ops,
                 r.activation_bytes,
-                (r.kernel, r.stride, r.dilation, r.pad),
+                (r.kernel, r.stride, r.dilation, r.pad, r.jump, r.jump_w),
                 (r.rf - given.rf, r.padding - given.padding, r.rf_w - given.rf_w, r.padding_w - given.padding_w),
-                r.attrs,
+                {k: v for k, v in r.attrs.items() if k != "drop_probability"},  # set by the block's place
             )
         )
     return out
 
 
-def _expand(records: list[LayerRecord], layers: tuple[int, ...]) -> list[LayerRecord] | None:
+def _expand(
+    records: list[LayerRecord], layers: tuple[int, ...], drop_path_rate: float = 0.0
+) -> list[LayerRecord] | None:
     """The records of the network with ``layers`` blocks per stage, from those of the network traced
     with at most ``TRACED_BLOCKS`` per stage; None if the traced repeats do not agree.
 
@@ -584,7 +660,9 @@ def _expand(records: list[LayerRecord], layers: tuple[int, ...]) -> list[LayerRe
     the field of the block's input widened by fixed amounts: the copies are the third block's records
     renamed, their fields shifted by one block's growth each. Every later record (the next stages, the
     head) is the traced one with its field shifted by the growth of all the copies before it; a
-    record that read the last traced block reads the last copy instead.
+    record that read the last traced block reads the last copy instead. Stochastic depth's probability
+    depends on the block's place in the whole network (``model.BlockPlace.of``), so every ``DropPath``
+    record gets the full network's ``drop_path_rate · i / (n − 1)``, traced and written alike.
     """
     by_block: dict[str, list[LayerRecord]] = {}
     for r in records:
@@ -617,16 +695,24 @@ def _expand(records: list[LayerRecord], layers: tuple[int, ...]) -> list[LayerRe
     out_records: list[LayerRecord] = []
     shift = [0, 0, 0, 0]  # what the copies so far add to every later field: rf, padding, rf_w, padding_w
 
+    total = sum(layers)
+    first_of_stage = [sum(layers[:i]) for i in range(len(layers))]
+
     def emit(
         r: LayerRecord, name: str, block: str | None, inputs: tuple[str, ...], add: tuple[int, int, int, int]
     ) -> None:
+        attrs = r.attrs
+        if "drop_probability" in attrs and block is not None:
+            stage, index = block.removeprefix("layer").split(".")
+            place = first_of_stage[int(stage) - 1] + int(index)
+            attrs = {**attrs, "drop_probability": drop_path_rate * place / max(total - 1, 1)}
         out_records.append(
             LayerRecord(
                 len(out_records), name, r.kind, r.stage, block, r.path, inputs, r.input_shape, r.output_shape,
                 r.params, r.trainable_params, r.macs, r.other_ops, r.activation_bytes,
                 r.kernel, r.stride, r.dilation, r.pad,
                 r.rf + add[0], r.jump, r.padding + add[1], r.rf_w + add[2], r.jump_w, r.padding_w + add[3],
-                r.attrs,
+                attrs,
             )
         )  # fmt: skip
 

@@ -341,6 +341,17 @@ EXPANDED = {
     ),
     "cifar_A_uneven": (PRESETS["resnet20"].replace(layers=(12, 3, 30, 5)), 64),
     "one_long_stage": (ResNetSpec(block="basic", layers=(40,), width=8, stem="cifar", num_classes=3), 16),
+    # the timm family's fields: attention's side branch, dilation keeping the resolution, anti-aliasing,
+    # pre-activation, GroupNorm and SiLU, and stochastic depth (a probability set by the block's place)
+    "seresnet_long": (PRESETS["seresnet50"].replace(layers=(3, 5, 7, 4)), 96),
+    "ecaresnet50t": (PRESETS["ecaresnet50t"], 128),
+    "resnet50_os8": (PRESETS["resnet50_os8"].replace(layers=(3, 4, 8, 5)), 96),
+    "resnetaa50d": (PRESETS["resnetaa50d"], 96),
+    "resnetv2_50": (PRESETS["resnetv2_50"], 96),
+    "groupnorm_silu_drop_path": (
+        PRESETS["resnet50"].replace(norm="groupnorm", activation="silu", drop_path_rate=0.2, layers=(2, 5, 7, 4)),
+        64,
+    ),
 }
 
 
@@ -355,6 +366,7 @@ def test_written_blocks_equal_the_full_trace(name):
     assert max(spec.layers) > TRACED_BLOCKS  # the case exercises the written path
     fast = _analyze(spec, hw, torch.float32)
     full = _analyze(spec, hw, torch.float32, expand=False)
+    assert fast.traced < len(fast.layers) == full.traced  # blocks were written, not all traced
     assert [r.name for r in fast.layers] == [r.name for r in full.layers]
     for a, b in zip(fast.layers, full.layers, strict=True):
         assert a == b and a.attrs == b.attrs, a.name
@@ -408,7 +420,14 @@ def test_the_cache_charge_of_an_analysis_is_close_to_what_it_holds():
     from resnet_core.analysis import analyze_uncached
 
     analyze_uncached(PRESETS["resnet50"], 224)  # one-off allocations (the main line, torch's caches)
-    for spec, size in ((PRESETS["resnet152"], 224), (ResNetSpec(block="basic", layers=(300,) * 4, width=8), 224)):
+    cases = (
+        (PRESETS["resnet18"], 224),
+        (PRESETS["resnet152"], 224),
+        (PRESETS["seresnet50"], 224),  # SE's side branch: more records per block, none written
+        (PRESETS["resnet50_os8"], 224),  # dilated: the resolution kept
+        (ResNetSpec(block="basic", layers=(300,) * 4, width=8), 224),
+    )
+    for spec, size in cases:
         analyze_uncached(spec, size)
         gc.collect()
         tracemalloc.start()
