@@ -268,3 +268,55 @@ def test_the_shape_flow_shows_every_stage_and_the_numbers_are_for_people():
     for stage in a.stages[:-1]:
         assert f">{stage.name}<" in flow and "×".join(str(d) for d in stage.output_shape[1:]) in flow
     assert "1,000 classes" in flow
+
+
+# -- the family since 2015 and plain nets (issues 16 and 17) ----------------------------------------
+
+
+@pytest.mark.parametrize("arch", ["plain20", "resnet50d", "seresnet50", "ecaresnet50t", "resnetv2_50", "resnet50_os8"])
+def test_plain_and_timm_family_presets_predict_and_draw_their_flow(arch):
+    at = page(arch, "64")
+    no_exceptions(at)
+    assert not at.error, [e.value for e in at.error]
+    assert len(top5_table(at)) == 5
+    flow = next(h.proto.body for h in at.get("html") if "live-shape-flow" in h.proto.body)
+    last = analyze(PRESETS[arch], 64).stages[-2]  # the last stage before the head
+    assert f">{last.name}<" in flow and "×".join(str(d) for d in last.output_shape[1:]) in flow
+
+
+def test_a_timm_state_dict_upload_is_renamed_loaded_and_predicts_what_timm_predicts():
+    """A file torch.save wrote from timm's own resnetv2_50 (timm's names: stem.conv, stages.0.blocks.0 …)."""
+    from tests import timm_oracle as oracle
+
+    oracle.import_timm()
+    theirs = oracle.randomize_(oracle.create("resnetv2_50", "cpu"))
+    at = page("resnetv2_50", "64")
+    at.radio(key="live_weights_source").set_value(UPLOAD).run()
+    at.file_uploader(key="live_weights_file").upload("resnetv2_50.pth", state_dict_bytes(theirs.state_dict())).run()
+    at.radio(key="live_image_source").set_value("Upload").run()
+    image = png_bytes()
+    at.file_uploader(key="live_image_file").upload("photo.png", image, "image/png").run()
+    no_exceptions(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any("names converted from timm's ResNetV2 layout" in s.value for s in at.success)
+    x = preprocess(load_image(image).image, resize=round(64 * 256 / 224), crop=64).tensor
+    with torch.inference_mode():
+        expected = top_k(theirs(x)[0], 5)
+    table = top5_table(at)
+    assert table["index"].tolist() == [p.index for p in expected]
+    assert table["p"].tolist() == pytest.approx([100 * p.probability for p in expected], abs=1e-3)
+
+
+def test_a_timm_file_for_another_preset_is_refused_with_what_it_is_and_what_takes_it():
+    from tests import timm_oracle as oracle
+
+    oracle.import_timm()
+    theirs = oracle.create("resnetv2_50", "cpu")
+    at = page("resnet50", "64")
+    at.radio(key="live_weights_source").set_value(UPLOAD).run()
+    at.file_uploader(key="live_weights_file").upload("v2.pth", state_dict_bytes(theirs.state_dict())).run()
+    no_exceptions(at)
+    assert any(
+        "names converted from timm's ResNetV2 layout" in e.value and "resnetv2_50" in e.value for e in at.error
+    ), [e.value for e in at.error]
+    assert not at.get("plotly_chart"), "nothing runs with weights that do not fit"

@@ -376,3 +376,54 @@ def test_unreadable_files_are_described_in_the_users_terms(data, message):
     assert message in text and "expected a .pth/.pt written by torch.save" in text
     for internal in ("miniz", "PytorchStreamReader", "EOFError", "KeyError", "RuntimeError", "0x", ": )"):
         assert internal not in text, internal
+
+
+# -- timm's files (issue 17: "loading a timm state_dict file through the live page's weight upload works") --
+
+
+@pytest.fixture(scope="module")
+def timm_file(tmp_path_factory):
+    """``timm_file(name)``: the path of a .pth written by torch.save from timm's real model ``name`` (every
+    value drawn at random, timm's own names), and that model."""
+    from tests import timm_oracle as oracle
+
+    oracle.import_timm()
+    folder = tmp_path_factory.mktemp("timm")
+    made: dict[str, tuple[Path, torch.nn.Module]] = {}
+
+    def make(name: str) -> tuple[Path, torch.nn.Module]:
+        if name not in made:
+            model = oracle.randomize_(oracle.create(name, "cpu"))
+            path = folder / f"{name}.pth"
+            torch.save(model.state_dict(), path)
+            made[name] = (path, model)
+        return made[name]
+
+    return make
+
+
+@pytest.mark.parametrize(("preset", "layout"), [("resnet50d", None), ("seresnet50", None), ("resnetv2_50", "ResNetV2")])
+def test_a_timm_state_dict_file_loads_into_its_preset_and_gives_timms_logits(timm_file, preset, layout):
+    path, theirs = timm_file(preset)  # the presets carry timm's entry-point names
+    state = load_state_dict(path)
+    assert any(k.startswith("stages.") for k in state) == (layout == "ResNetV2")  # timm's names, not ours
+    report = check_fit(PRESETS[preset], state)
+    assert report.ok, report.summary()
+    assert report.renamed_from == layout
+    assert ("timm's ResNetV2 layout" in report.summary()) == (layout == "ResNetV2")
+    ours = build(PRESETS[preset])
+    assert load_into(ours, PRESETS[preset], state).ok
+    x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():  # float32 resolves ~1e-7 of a logit's size: a relative tolerance as well
+        torch.testing.assert_close(ours.eval()(x), theirs(x), rtol=1e-5, atol=1e-5)
+
+
+def test_a_timm_file_for_another_net_says_what_it_is_and_which_preset_takes_it(timm_file):
+    path, _ = timm_file("resnetv2_50")
+    model = build(PRESETS["resnet50"])
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    report = load_into(model, PRESETS["resnet50"], load_state_dict(path))
+    assert not report.ok
+    text = report.summary()
+    assert "names converted from timm's ResNetV2 layout" in text and "fit the preset 'resnetv2_50'" in text
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())

@@ -160,7 +160,11 @@ def weights_section(spec: ResNetSpec, arch: str, crop: int) -> Weights | None:
             "State dict (.pth / .pt)",
             type=["pth", "pt"],
             key="live_weights_file",
-            help="Written by torch.save(model.state_dict(), path). Read with weights_only=True: no code runs.",
+            help=(
+                "Written by torch.save(model.state_dict(), path), with torchvision's or timm's names (timm's "
+                "ResNet, ResNetV2 and legacy SENet layouts are renamed to this project's). Read with "
+                "weights_only=True: no code runs."
+            ),
         )
         if upload is None:
             st.info("Upload a state_dict to use it; until then nothing is run.")
@@ -176,7 +180,8 @@ def weights_section(spec: ResNetSpec, arch: str, crop: int) -> Weights | None:
         show_error(WeightsError(report.summary()))
         st.dataframe(pd.DataFrame(report.rows()), hide_index=True, width="stretch")
         return None
-    st.success(f"Weights loaded: {chosen.id.split(':', 1)[0]} · every key and shape fits this network.")
+    # the summary of a fitting file names no key of it: nothing of the user's is echoed here
+    st.success(f"Weights loaded: {chosen.id.split(':', 1)[0]} · {report.summary()}.")
     return chosen
 
 
