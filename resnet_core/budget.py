@@ -19,6 +19,13 @@ gradient measurement of resnet50 at 2,500 px (> 24 GB) would take it all. So bef
   convolutions up to ``layer``, × the batch. Measured peaks follow that sum (0.34–1.09 of it over
   resnet18/50/56 at 64–448 px, two runs; hence 1.2) far more closely than the sum of the layers'
   outputs (0.35–2.6).
+* The timm family's fields enter through the analysis: dilation keeps the resolution (resnet50 at
+  output stride 8 has 2.3× the activations of resnet50), SE/ECA's side branch and the channel scaling
+  are layers with outputs like any other, GroupNorm and SiLU are shape-preserving layers. Measured
+  (``bench_memory.py --family``: resnet50_os8/os16, seresnet50, ecaresnet50t, resnetaa50d,
+  resnetv2_50, GroupNorm and SiLU resnet50s) the peaks were 0.53–0.78 of the inference estimates
+  and 0.81–0.88 of the gradient ones, so the two factors hold for them; ``tests/test_budget.py``
+  measures resnet50_os8.
 * ``job_budget()``: what one job may take, ``$RESNET_EXPLORER_JOB_MB`` MiB, default 1024: a 2 GB
   server holds Python, torch and Streamlit (≈ 450 MB), the caches (``resnet_core.memo``, 384 MB)
   and one job at a time (``runtime``'s device lock).

@@ -79,3 +79,25 @@ def test_the_receptive_field_page_refuses_a_gradient_measurement_over_budget():
     no_exceptions(at)
     assert any("measuring by gradient would need about" in e.value and "fits" in e.value for e in at.error)
     assert not [b for b in at.button if b.key == "rf_measure"]  # no button to press
+
+
+def test_the_estimates_cover_a_measured_dilated_run():
+    """resnet50 at output stride 8 (dilation keeps layer3 and layer4 at 1/8 of the input, 16× layer4's
+    activations): the estimates, read off its analysis, are at least the peaks a fresh process measures
+    (``benchmarks/bench_memory.py``'s child: VmHWM above what it held before the work)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_memory.py"
+    spec = importlib.util.spec_from_file_location("bench_memory", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    os8 = analyze(PRESETS["resnet50_os8"], 160)
+    assert os8.stage("layer4").output_shape[2:] == (20, 20)  # 160 / 8, not 160 / 32
+    plain = analyze(PRESETS["resnet50"], 160)
+    assert os8.totals.activation_bytes > 2 * plain.totals.activation_bytes  # the estimate sees the larger maps
+    assert bench.measure("inference", "resnet50_os8", 160, 4) <= inference_estimate(os8, 4).total
+    assert (
+        bench.measure("gradient", "resnet50_os8", 160, 1, "layer4.2.add")
+        <= gradient_estimate(os8, "layer4.2.add").total
+    )
