@@ -63,7 +63,12 @@ def load_image(source: bytes | str | os.PathLike) -> LoadedImage:
             img = probe.copy()  # decodes now, inside the guard
     except ImageError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, ValueError) as e:
+    except Image.DecompressionBombError:  # Pillow refuses before our own check can see the size
+        raise ImageError(
+            f"the image declares far more than {MAX_PIXELS // 1_000_000} megapixels, too many to decode safely; "
+            "upload a smaller PNG, JPEG or WebP image"
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise ImageError(
             f"this file is not an image Pillow can read ({unreadable_reason(data, e)}); upload a PNG, JPEG or WebP image"
         ) from None
