@@ -256,10 +256,14 @@ def top5_table(preds: tuple[Prediction, ...], trained: bool) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "rank": st.column_config.NumberColumn("#", width="small"),
-            "class": st.column_config.TextColumn("class" if trained else "class (meaningless: untrained)"),
-            "index": st.column_config.NumberColumn("index", width="small"),
-            "p": st.column_config.ProgressColumn("probability", format="%.1f %%", min_value=0, max_value=100),
+            # narrow number columns, so the class name and the bar fit a 1280-wide projector's column;
+            # the heading above says when the classes are meaningless (untrained weights)
+            "rank": st.column_config.NumberColumn("#", width=36),
+            "class": st.column_config.TextColumn("class" if trained else "class (untrained)"),
+            "index": st.column_config.NumberColumn("index", width=56),
+            "p": st.column_config.ProgressColumn(
+                "probability", format="%.1f %%", min_value=0, max_value=100, width=120
+            ),
         },
     )
 
@@ -283,7 +287,7 @@ def predict_section(spec: ResNetSpec, arch: str, size: int | tuple[int, int], de
         st.info(f"This network takes {spec.in_channels}-channel input; images are RGB, so nothing is predicted.")
         return
     layers = activation_layers_of(spec)
-    left, right = st.columns([2, 3], gap="large")
+    left, right = st.columns([5, 7], gap="large")
     with right:
         layer = st.selectbox(
             "Activation maps of layer",
@@ -415,15 +419,16 @@ def show_measurement(m: Measurement) -> None:
         help=f"{m.latency_ms_median:,.3f} ms per batch of {m.batch}; p10 {m.latency_ms_p10:,.3f} ms, "
         f"p90 {m.latency_ms_p90:,.3f} ms over {m.repeats} timed passes after {m.warmup} warm-up",
     )
-    cols[1].metric("images / s", rate(m.images_per_s, "img"), help=f"{m.images_per_s:,.2f} images per second")
+    # the labels carry the units, so the values fit five columns at 1280 px without being cut off
+    cols[1].metric("images / s", count(m.images_per_s), help=f"{m.images_per_s:,.2f} images per second")
     cols[2].metric(
         "multiply-adds / s",
-        rate(m.macs_per_s, "MAC"),
+        count(m.macs_per_s),
         help=f"{m.macs_per_s:,.0f} MAC/s; {m.macs_per_image:,} multiply-adds per image, from the analysis",
     )
     cols[3].metric(
         "share of peak",
-        "unknown" if m.share_of_peak is None else f"{m.share_of_peak:.1%}",
+        "—" if m.share_of_peak is None else f"{m.share_of_peak:.1%}",
         help="2 × MAC/s against the device's dense peak"
         + (
             f" ({m.peak_flops / 1e12:.1f} TFLOP/s {m.peak_flops_mode})"
@@ -468,7 +473,8 @@ def timing_section(choice, analysis: Analysis, config: RunConfig) -> None:
         run_sweep = st.button("Run sweep", key="live_sweep", disabled=not batches)
     errors = (ValueError, DeviceBusy, RuntimeError)
     if run_one and memory_ok(analysis, config, config.batch):
-        bar_col, cancel_col = st.columns([5, 1], vertical_alignment="center")
+        running = st.empty()  # the bar and Cancel, gone when the run ends
+        bar_col, cancel_col = running.container().columns([5, 1], vertical_alignment="center")
         cancel_col.button("Cancel", key="live_cancel", help="stops the run after the pass in progress")
         bar = bar_col.progress(0.0, text="starting…")
         what = f"batch {config.batch}"
@@ -493,7 +499,7 @@ def timing_section(choice, analysis: Analysis, config: RunConfig) -> None:
         else:
             st.session_state.setdefault(HISTORY, []).append(measurement_row(m))
             st.session_state["live_last"] = m
-        bar.empty()
+        running.empty()
     if run_sweep and memory_ok(analysis, config, max(batches)):
         bar = st.progress(0.0, text="sweep…")
         chosen = sorted(batches)
