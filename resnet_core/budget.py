@@ -36,12 +36,12 @@ gradient measurement of resnet50 at 2,500 px (> 24 GB) would take it all. So bef
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 
 import torch
 
 from resnet_core.analysis import Analysis, analyze
+from resnet_core.memo import env_mib
 from resnet_core.selection import MAX_SIDE, normalize_input_size
 from resnet_core.spec import ResNetSpec
 from resnet_core.units import byte_size
@@ -59,12 +59,7 @@ GRADIENT_FACTOR = 1.2
 
 def job_budget() -> int:
     """Bytes one job may take: ``$RESNET_EXPLORER_JOB_MB`` MiB, or ``DEFAULT_JOB_MB``."""
-    text = os.environ.get(JOB_ENV, "")
-    try:
-        mb = float(text) if text.strip() else DEFAULT_JOB_MB
-    except ValueError:
-        mb = DEFAULT_JOB_MB
-    return max(0, int(mb * 2**20))
+    return env_mib(JOB_ENV, DEFAULT_JOB_MB)
 
 
 class OverBudget(ValueError):

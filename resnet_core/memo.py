@@ -44,14 +44,20 @@ ERROR_BYTES = 1024
 _SAMPLE = 200
 
 
+def env_mib(name: str, default: float) -> int:
+    """Bytes from environment variable ``name`` read as MiB, or ``default`` MiB when it is unset, empty
+    or not a number (a server's budgets; the one reader of them)."""
+    text = os.environ.get(name, "")
+    try:
+        mb = float(text) if text.strip() else default
+    except ValueError:
+        mb = default
+    return max(0, int(mb * 2**20))
+
+
 def budget_bytes() -> int:
     """The cache budget: ``$RESNET_EXPLORER_CACHE_MB`` MiB, or ``DEFAULT_BUDGET_MB``."""
-    text = os.environ.get(BUDGET_ENV, "")
-    try:
-        mb = float(text) if text.strip() else DEFAULT_BUDGET_MB
-    except ValueError:
-        mb = DEFAULT_BUDGET_MB
-    return max(0, int(mb * 2**20))
+    return env_mib(BUDGET_ENV, DEFAULT_BUDGET_MB)
 
 
 def approx_bytes(value: Any, _depth: int = 0) -> int:

@@ -41,6 +41,16 @@ def png_bytes() -> bytes:
     return buf.getvalue()
 
 
+def upload_weights_and_image(at: AppTest, name: str, state_dict) -> tuple[AppTest, bytes]:
+    """Upload ``state_dict`` as weight file ``name`` and a PNG as the image; the page and the image's bytes."""
+    at.radio(key="live_weights_source").set_value(UPLOAD).run()
+    at.file_uploader(key="live_weights_file").upload(name, state_dict_bytes(state_dict)).run()
+    at.radio(key="live_image_source").set_value("Upload").run()
+    image = png_bytes()
+    at.file_uploader(key="live_image_file").upload("photo.png", image, "image/png").run()
+    return no_exceptions(at), image
+
+
 def top5_table(at: AppTest):
     return next(df.value for df in at.dataframe if "class" in df.value.columns)
 
@@ -67,13 +77,7 @@ def test_uploaded_image_and_weights_predict_what_the_model_predicts():
     trained = build(spec).eval()
     with torch.no_grad():
         trained.fc.bias.copy_(torch.linspace(-3, 3, 10))  # make the classes clearly distinct
-    at = page()
-    at.radio(key="live_weights_source").set_value(UPLOAD).run()
-    at.file_uploader(key="live_weights_file").upload("net.pth", state_dict_bytes(trained.state_dict())).run()
-    at.radio(key="live_image_source").set_value("Upload").run()
-    image = png_bytes()
-    at.file_uploader(key="live_image_file").upload("photo.png", image, "image/png").run()
-    no_exceptions(at)
+    at, image = upload_weights_and_image(page(), "net.pth", trained.state_dict())
     assert not at.error, [e.value for e in at.error]
     assert any("Weights loaded" in s.value for s in at.success)
     assert any("transparency composited onto white" in c.value for c in at.caption)
@@ -290,13 +294,7 @@ def test_a_timm_state_dict_upload_is_renamed_loaded_and_predicts_what_timm_predi
 
     oracle.import_timm()
     theirs = oracle.randomize_(oracle.create("resnetv2_50", "cpu"))
-    at = page("resnetv2_50", "64")
-    at.radio(key="live_weights_source").set_value(UPLOAD).run()
-    at.file_uploader(key="live_weights_file").upload("resnetv2_50.pth", state_dict_bytes(theirs.state_dict())).run()
-    at.radio(key="live_image_source").set_value("Upload").run()
-    image = png_bytes()
-    at.file_uploader(key="live_image_file").upload("photo.png", image, "image/png").run()
-    no_exceptions(at)
+    at, image = upload_weights_and_image(page("resnetv2_50", "64"), "resnetv2_50.pth", theirs.state_dict())
     assert not at.error, [e.value for e in at.error]
     assert any("names converted from timm's ResNetV2 layout" in s.value for s in at.success)
     x = preprocess(load_image(image).image, resize=round(64 * 256 / 224), crop=64).tensor
