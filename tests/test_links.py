@@ -48,9 +48,7 @@ def unescaped(text: str) -> list[str]:
 
 def leaks(shown: list[str]) -> list[str]:
     """Texts that hold a payload and, somewhere outside an escape, the syntax of a link or an image."""
-    return [
-        t for t in shown if any(m in t for m in MARKERS) and any(s in r for r in unescaped(t) for s in LINK_SYNTAX)
-    ]
+    return [t for t in shown if any(m in t for m in MARKERS) and any(s in r for r in unescaped(t) for s in LINK_SYNTAX)]
 
 
 def run(page: str, query: dict[str, str]) -> AppTest:
