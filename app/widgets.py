@@ -16,21 +16,31 @@ The pages' API, kept small:
 * ``url_param(key, param, default, parse)`` seeds a page's own widget (``key``) from query
   parameter ``param`` on first load; ``write_url({param: text or None})`` writes them back.
 * ``get_analysis(spec, input_size) -> Analysis``: ``resnet_core.analyze`` cached on the frozen spec.
-* ``show_error(e, hint=None)``: one ``st.error`` line with the message, never a traceback.
+* ``show_error(e, hint=None)``: one ``st.error`` line with the message, never a traceback;
+  ``show_notice(text)`` a warning about a link. Both show their text literally (``literal``).
+* ``literal(text)``: any text as Markdown that shows exactly those characters. Every message that
+  can hold text from the user (a link's values, a file name, an exception's message) goes through
+  it, so ``?arch=![x](http://…)`` is shown as those characters, never as an image or a link.
+* ``query_value(param)``: the one reader of ``st.query_params`` for the pages: a value longer than
+  ``MAX_VALUE_CHARS`` is refused with a notice that gives its length, not its text. It records each
+  parameter a page reads (``PARAMS_READ``), so a test can find every parameter of every page.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import streamlit as st
 
 from resnet_core.analysis import Analysis, analyze
+from resnet_core.memo import memoize
 from resnet_core.selection import (
     ARCH_KEY,
     INPUT_KEY,
     Selection,
+    bounded_value,
     format_input_size,
     format_value,
     from_query,
@@ -50,12 +60,14 @@ _KEEP = "_keep_"  # shadow copies of widget values: Streamlit drops a widget's s
 # -- cached computation --------------------------------------------------------------------------
 
 
-@st.cache_resource(show_spinner=False, max_entries=64, hash_funcs={ResNetSpec: repr})
+@memoize("app.analysis")
 def get_analysis(spec: ResNetSpec, input_size: int | tuple[int, int]) -> Analysis:
     """``analyze(spec, input_size)``, computed once per (spec, size) for all sessions.
 
-    ``cache_resource`` hands back the same frozen object (no pickling copy per rerun). Raises what
-    ``analyze`` raises (``ValueError``, ``InputTooSmallError``): pass it to ``show_error``.
+    Held in the process's one byte-bounded cache (``resnet_core.memo``), which hands back the same
+    frozen object (no copy per rerun) and charges it once however many caches hold it. Raises what
+    ``analyze`` raises (``ValueError``, ``InputTooSmallError``; a refusal is remembered too): pass it
+    to ``show_error``.
     """
     return analyze(spec, input_size)
 
@@ -85,16 +97,72 @@ def too_big_to_build(choice: Selection, doing: str) -> bool:
     return True
 
 
+#: What makes Markdown (GitHub's, as Streamlit renders it) more than text: link and image brackets,
+#: HTML and autolink angles, code, emphasis, strikethrough, tables, headings, LaTeX (``$``), icon and
+#: colour directives and URL schemes (``:``), e-mail autolinks (``@``), entities (``&``), braces.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]()!<>#|$:~&@{}])")
+#: ``_`` emphasises only at a word's edge (CommonMark's flanking rules): ``stride_on`` stays as it is.
+_EDGE_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+_WWW_DOT = re.compile(r"(?i)\b(www)\.")  # GitHub's "www." autolink
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def literal(text: str) -> str:
+    """``text`` as Markdown that shows exactly its characters: never a link, an image, HTML, an
+    autolink, a heading, LaTeX, emphasis or an icon directive; one paragraph.
+
+    Each character that can start a construct is backslash-escaped (CommonMark: any ASCII
+    punctuation may be), a ``www.`` keeps its dot escaped and a leading ``-``, ``+``, ``=``, ``.``
+    (a list or heading underline) too; line breaks and other control characters become one space.
+    Quotes, commas, ``=`` and ``_`` inside a word stay as they are, so a message still reads
+    ``layers='3,x' is not allowed`` in its source.
+    """
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", _CONTROL.sub(" ", str(text)))
+    text = _WWW_DOT.sub(r"\1\\.", _EDGE_UNDERSCORE.sub(r"\\_", text))
+    if text[:1] in ("-", "+", "=", "."):
+        text = "\\" + text
+    return re.sub(r"^(\d+)\.", r"\1\\.", text)  # "1. …" would start an ordered list
+
+
 def show_error(e: BaseException, hint: str | None = None) -> None:
-    """The exception as one readable message (what is wrong, what is allowed), never a traceback."""
+    """The exception as one readable message (what is wrong, what is allowed), never a traceback;
+    shown literally (its message may quote the user's input)."""
     text = str(e) or type(e).__name__
-    st.error(text + (f" — {hint}" if hint else ""), icon=":material/error:")
+    st.error(literal(text + (f" — {hint}" if hint else "")), icon=":material/error:")
+
+
+def show_notice(text: str) -> None:
+    """A warning about what a link asked for (shown literally: it quotes the link)."""
+    st.warning(literal(text), icon=":material/link:")
 
 
 # -- URL <-> widgets -----------------------------------------------------------------------------
 
+#: Session-state key of the query parameters the pages have read this session (for tests).
+PARAMS_READ = "_params_read"
+
+
+def _note_read(param: str, key: str | None = None, options: Iterable[Any] = ()) -> None:
+    """Record that a page reads ``param`` (seeding widget ``key``; ``options``: values it accepts)."""
+    seen = st.session_state.setdefault(PARAMS_READ, {})
+    old_key, old_options = seen.get(param, (None, ()))
+    seen[param] = (key or old_key, tuple(options) or old_options)
+
+
+def query_value(param: str, options: Iterable[str] = ()) -> str | None:
+    """The value of query parameter ``param``, or None when it is absent or longer than
+    ``MAX_VALUE_CHARS`` (then a notice says so and gives its length, never its text).
+
+    ``options`` are values the page gives a meaning to (recorded for tests; not checked here)."""
+    _note_read(param, options=options)
+    value, notice = bounded_value(param, st.query_params.get(param))
+    if notice:
+        show_notice(notice)
+    return value
+
 
 def _query_dict() -> dict[str, str]:
+    """Every query parameter as text, for ``from_query`` (which bounds each value as ``query_value`` does)."""
     return {k: st.query_params[k] for k in st.query_params}
 
 
@@ -128,15 +196,16 @@ def url_param(key: str, param: str, default: T, parse: Callable[[str], T]) -> No
     """Seed widget ``key`` from query parameter ``param`` on first load (``parse`` raises ValueError
     on a bad value: the default is used and a warning says so). Call before creating the widget,
     and create it with ``key=key`` and no ``value``/``index``."""
+    _note_read(param, key, getattr(parse, "options", ()))
     if _restore(key):
         return
-    text = st.query_params.get(param)
+    text = query_value(param)
     value = default
     if text is not None:
         try:
             value = parse(text)
         except ValueError as e:
-            st.warning(f"Ignored {param} from the link: {e}", icon=":material/link:")
+            show_notice(f"Ignored {param} from the link: {e}")
     st.session_state[key] = value
 
 
@@ -155,6 +224,7 @@ def parse_choice(options: Iterable[str]) -> Callable[[str], str]:
             raise ValueError(f"{text!r} is not one of {', '.join(allowed)}")
         return text
 
+    parse.options = allowed  # type: ignore[attr-defined]  # what url_param records for the tests
     return parse
 
 
@@ -239,6 +309,8 @@ def spec_editor(
     "b_" on a comparison page. ``title`` is an optional heading above the widgets.
     """
     state_key = f"_choice_{prefix}"
+    for key in _editor_keys(prefix):
+        _note_read(key, key)
     if state_key not in st.session_state:  # the session's first run: the URL decides
         first = from_query(_query_dict(), prefix=prefix, default_arch=default_arch)
         st.session_state[state_key] = first
@@ -295,13 +367,13 @@ def spec_editor(
         choice = Selection(arch=arch, spec=spec, input_size=input_size)
         for message in errors:
             show_error(ValueError(message), f"change it above; still showing {choice.title}.")
-        st.markdown(f"**Showing:** {choice.title}, input {format_input_size(input_size).replace('x', '×')}")
+        st.markdown(f"**Showing:** {literal(choice.title)}, input {format_input_size(input_size).replace('x', '×')}")
 
     notices = st.session_state.get(f"_notices_{prefix}", ())
     if choice != st.session_state[state_key]:
         notices = st.session_state[f"_notices_{prefix}"] = ()  # the user moved on from the link
     for notice in notices:
-        st.warning(notice, icon=":material/link:")
+        show_notice(notice)
     st.session_state[state_key] = choice
     remember(*_editor_keys(prefix))
 

@@ -27,16 +27,17 @@ totals), and let the callers format. Conventions (see the README):
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from resnet_core.geometry import Field, field_after, output_size, union
+from resnet_core.memo import CACHE
 from resnet_core.model import (
     BlurPool2d,
     ChannelConv1d,
@@ -63,7 +64,7 @@ VARIANTS: dict[type, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LayerRecord:
     """What one leaf module did in the forward pass (batch of one image)."""
 
@@ -226,6 +227,7 @@ class Analysis:
     blocks: tuple[BlockSummary, ...]
     stages: tuple[StageSummary, ...]  # stem, layer1 … layerN, head
     totals: Totals
+    traced: int = field(default=0, compare=False)  # how many of ``layers`` were traced (the rest were written)
 
     def layer(self, name: str) -> LayerRecord:
         for r in self.layers:
@@ -250,6 +252,18 @@ class Analysis:
         """The last spatial layer (the global pool's input): its ``rf`` is the network's receptive field."""
         return [r for r in self.layers if r.stage != "head" and len(r.output_shape) == 4][-1]
 
+    def approx_bytes(self) -> int:
+        """About how many bytes this analysis keeps alive, for the cache's budget: ``TRACED_RECORD_BYTES``
+        per traced layer record, ``RECORD_BYTES`` per written one and ``GROUP_BYTES`` per block or stage
+        summary (measured with tracemalloc; ``tests/test_analysis.py`` holds the estimate to a measurement)."""
+        traced = min(self.traced, len(self.layers))
+        return (
+            TRACED_RECORD_BYTES * traced
+            + RECORD_BYTES * (len(self.layers) - traced)
+            + GROUP_BYTES * (len(self.blocks) + len(self.stages))
+            + 32768  # the analysis, its totals, its tuples and the allocator's slack
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "spec": self.spec.to_dict(),
@@ -258,6 +272,15 @@ class Analysis:
             "stages": [s.as_dict() for s in self.stages],
             "layers": [r.as_dict() for r in self.layers],
         }
+
+
+#: Bytes one traced LayerRecord keeps alive with its name, shape tuples and attrs; a written copy
+#: shares its template's tuples and attrs and costs less; and one block or stage summary with its
+#: tuple of records: measured with tracemalloc on resnet152, seresnet50, resnet50_os8 and 4 × 300
+#: basic blocks (see approx_bytes).
+TRACED_RECORD_BYTES = 1500
+RECORD_BYTES = 650
+GROUP_BYTES = 400
 
 
 class InputTooSmallError(ValueError):
@@ -482,14 +505,29 @@ def _aggregate(records: list[LayerRecord]) -> tuple[tuple[BlockSummary, ...], tu
     return tuple(blocks), tuple(stages)
 
 
+#: Blocks per stage traced on the meta device; a longer stage's later blocks are copies of its third.
+#: Only a stage's first block changes the resolution or the channels (``model.ResNet``), so blocks
+#: 1 … n−1 of a stage are one block repeated: their records differ only in their names and in
+#: where their receptive field starts. ``_expand`` writes those copies without tracing them, after
+#: checking that the traced blocks 1 and 2 agree (else the whole network is traced).
+TRACED_BLOCKS = 3
+
+
 def analyze(spec: ResNetSpec, input_size: int | tuple[int, int] = 224, dtype: torch.dtype = torch.float32) -> Analysis:
     """Trace ``spec`` at ``input_size`` (an int or an (H, W) pair) and return every number.
 
-    Results are cached on (spec, size, dtype): specs are frozen and hashable. ``analyze.cache_clear()``
-    empties the cache and ``analyze.cache_info()`` reports its hits and misses (``functools.lru_cache``'s);
-    ``analyze_uncached`` always traces.
+    An input too small for the network is refused (``InputTooSmallError``) before anything is
+    traced, from the network's main line (``check_input_size``). A stage of more than
+    ``TRACED_BLOCKS`` blocks is traced in part and its repeated blocks written from the traced one
+    (the numbers are the full trace's: ``tests/test_analysis.py`` compares them), so the largest
+    spec allowed, 8 stages of 1000 blocks, takes seconds, not a minute.
+
+    Results, refusals included, are cached on (spec, size, dtype) in ``resnet_core.memo.CACHE``,
+    the process's one byte-bounded cache: ``analyze.cache_clear()`` empties this part of it and
+    ``analyze.cache_info()`` reports its hits and misses; ``analyze_uncached`` always traces.
     """
-    return _analyze_cached(spec, normalize_input_size(input_size), dtype)
+    hw = normalize_input_size(input_size)
+    return CACHE.get_or_compute(("analysis", spec, hw, dtype), lambda: _analyze(spec, hw, dtype), Analysis.approx_bytes)
 
 
 def analyze_uncached(
@@ -499,29 +537,36 @@ def analyze_uncached(
     return _analyze(spec, normalize_input_size(input_size), dtype)
 
 
-@lru_cache(maxsize=64)
-def _analyze_cached(spec: ResNetSpec, hw: tuple[int, int], dtype: torch.dtype) -> Analysis:
-    return _analyze(spec, hw, dtype)
+analyze.cache_clear = lambda: CACHE.clear("analysis")  # type: ignore[attr-defined]
+analyze.cache_info = lambda: CACHE.stats("analysis")  # type: ignore[attr-defined]
 
 
-analyze.cache_clear = _analyze_cached.cache_clear  # type: ignore[attr-defined]
-analyze.cache_info = _analyze_cached.cache_info  # type: ignore[attr-defined]
-
-
-def _analyze(spec: ResNetSpec, hw: tuple[int, int], dtype: torch.dtype) -> Analysis:
+def _analyze(spec: ResNetSpec, hw: tuple[int, int], dtype: torch.dtype, expand: bool = True) -> Analysis:
+    check_input_size(spec, hw)
     # The trace allocates thousands of small, acyclic objects (modules, meta tensors, records);
     # letting the cyclic collector rescan that growing heap made the time per block grow with
     # depth (≈2× slower per block at 1000 blocks than at 100). Nothing here forms a cycle.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _analyze_uncollected(spec, hw, dtype)
+        if expand:
+            traced = spec.replace(layers=tuple(min(n, TRACED_BLOCKS) for n in spec.layers))
+            if traced != spec:
+                records, _ = _trace_spec(traced, hw, dtype)
+                expanded = _expand(records, spec.layers, spec.drop_path_rate)
+                if expanded is not None:
+                    params = sum(r.params for r in expanded)
+                    trainable = sum(r.trainable_params for r in expanded)
+                    return _assemble(spec, hw, dtype, expanded, params, trainable, traced=len(records))
+        records, (params, trainable) = _trace_spec(spec, hw, dtype)
+        return _assemble(spec, hw, dtype, records, params, trainable, traced=len(records))
     finally:
         if collecting:
             gc.enable()
 
 
-def _analyze_uncollected(spec: ResNetSpec, hw: tuple[int, int], dtype: torch.dtype) -> Analysis:
+def _trace_spec(spec: ResNetSpec, hw: tuple[int, int], dtype: torch.dtype) -> tuple[list[LayerRecord], tuple[int, int]]:
+    """The records of ``spec``'s meta model at ``hw``, and its (parameters, trainable parameters)."""
     model = build(spec, device="meta")
     x = torch.empty(1, spec.in_channels, *hw, device="meta", dtype=dtype)
     if any(p.dtype != dtype for p in model.parameters()):
@@ -529,10 +574,21 @@ def _analyze_uncollected(spec: ResNetSpec, hw: tuple[int, int], dtype: torch.dty
     model.eval()
     dtype_bytes = torch.empty((), dtype=dtype).element_size()
     records = _trace(model, x, dtype_bytes)
-    _check_input_size(spec, hw, records)
-    blocks, stages = _aggregate(records)
     params = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return records, (params, trainable)
+
+
+def _assemble(
+    spec: ResNetSpec,
+    hw: tuple[int, int],
+    dtype: torch.dtype,
+    records: list[LayerRecord],
+    params: int,
+    trainable: int,
+    traced: int,
+) -> Analysis:
+    blocks, stages = _aggregate(records)
     macs = sum(r.macs for r in records)
     totals = Totals(
         params=params,
@@ -545,25 +601,226 @@ def _analyze_uncollected(spec: ResNetSpec, hw: tuple[int, int], dtype: torch.dty
     return Analysis(
         spec=spec,
         input_shape=(1, spec.in_channels, *hw),
-        dtype_bytes=dtype_bytes,
+        dtype_bytes=torch.empty((), dtype=dtype).element_size(),
         layers=tuple(records),
         blocks=blocks,
         stages=stages,
         totals=totals,
+        traced=traced,
     )
+
+
+# -- repeated blocks written, not traced ----------------------------------------------------------
+
+
+def _field_of(r: LayerRecord) -> tuple[int, int, int, int, int, int]:
+    return (r.rf, r.jump, r.padding, r.rf_w, r.jump_w, r.padding_w)
+
+
+def _relative(block: list[LayerRecord], given: LayerRecord) -> list[tuple] | None:
+    """What a repeated block's records are, relative to the record ``given`` that feeds it: kinds, shapes,
+    counts, geometry, paths, inputs (by position) and each field's offset from the input's field.
+    None when the block's convolutional path changes the jump (a stride): then its copies would not be
+    plain shifts. Attention's squeeze pools the whole map (its jump is the map's size, the same in every
+    repeated block of a stage), and its field is still the block input's plus a fixed amount."""
+    position = {given.name: -1} | {r.name: i for i, r in enumerate(block)}
+    out = []
+    for r in block:
+        if any(i not in position for i in r.inputs):
+            return None
+        if r.path != "attention" and (r.jump, r.jump_w) != (given.jump, given.jump_w):
+            return None
+        out.append(
+            (
+                r.name.split(".", 2)[2],
+                r.kind,
+                r.path,
+                tuple(position[i] for i in r.inputs),
+                r.input_shape,
+                r.output_shape,
+                r.params,
+                r.trainable_params,
+                r.macs,
+                r.other_ops,
+                r.activation_bytes,
+                (r.kernel, r.stride, r.dilation, r.pad, r.jump, r.jump_w),
+                (r.rf - given.rf, r.padding - given.padding, r.rf_w - given.rf_w, r.padding_w - given.padding_w),
+                {k: v for k, v in r.attrs.items() if k != "drop_probability"},  # set by the block's place
+            )
+        )
+    return out
+
+
+def _expand(
+    records: list[LayerRecord], layers: tuple[int, ...], drop_path_rate: float = 0.0
+) -> list[LayerRecord] | None:
+    """The records of the network with ``layers`` blocks per stage, from those of the network traced
+    with at most ``TRACED_BLOCKS`` per stage; None if the traced repeats do not agree.
+
+    Inside a stage every block after the first keeps the jump (stride 1), so each of its records sees
+    the field of the block's input widened by fixed amounts: the copies are the third block's records
+    renamed, their fields shifted by one block's growth each. Every later record (the next stages, the
+    head) is the traced one with its field shifted by the growth of all the copies before it; a
+    record that read the last traced block reads the last copy instead. Stochastic depth's probability
+    depends on the block's place in the whole network (``model.BlockPlace.of``), so every ``DropPath``
+    record gets the full network's ``drop_path_rate · i / (n − 1)``, traced and written alike.
+    """
+    by_block: dict[str, list[LayerRecord]] = {}
+    for r in records:
+        if r.block is not None:
+            by_block.setdefault(r.block, []).append(r)
+    last_of = {name: recs[-1] for name, recs in by_block.items()}
+    growth: dict[str, tuple[int, int, int, int]] = {}  # stage → one repeated block's (rf, pad, rf_w, pad_w) growth
+    for i, n in enumerate(layers):
+        stage = f"layer{i + 1}"
+        if n <= TRACED_BLOCKS:
+            continue
+        first, second = by_block[f"{stage}.1"], by_block[f"{stage}.2"]
+        rel = _relative(second, last_of[f"{stage}.1"])
+        if rel is None or rel != _relative(first, last_of[f"{stage}.0"]):
+            return None
+        given, out = last_of[f"{stage}.1"], second[-1]
+        growth[stage] = (
+            out.rf - given.rf,
+            out.padding - given.padding,
+            out.rf_w - given.rf_w,
+            out.padding_w - given.padding_w,
+        )
+    renamed: dict[str, str] = {}  # the last traced block's last record → the last copy's
+    for stage, n in ((f"layer{i + 1}", n) for i, n in enumerate(layers)):
+        if stage in growth:
+            renamed[last_of[f"{stage}.{TRACED_BLOCKS - 1}"].name] = last_of[
+                f"{stage}.{TRACED_BLOCKS - 1}"
+            ].name.replace(f"{stage}.{TRACED_BLOCKS - 1}.", f"{stage}.{n - 1}.", 1)
+
+    out_records: list[LayerRecord] = []
+    shift = [0, 0, 0, 0]  # what the copies so far add to every later field: rf, padding, rf_w, padding_w
+
+    total = sum(layers)
+    first_of_stage = [sum(layers[:i]) for i in range(len(layers))]
+
+    def emit(
+        r: LayerRecord, name: str, block: str | None, inputs: tuple[str, ...], add: tuple[int, int, int, int]
+    ) -> None:
+        attrs = r.attrs
+        if "drop_probability" in attrs and block is not None:
+            stage, index = block.removeprefix("layer").split(".")
+            place = first_of_stage[int(stage) - 1] + int(index)
+            attrs = {**attrs, "drop_probability": drop_path_rate * place / max(total - 1, 1)}
+        out_records.append(
+            LayerRecord(
+                len(out_records), name, r.kind, r.stage, block, r.path, inputs, r.input_shape, r.output_shape,
+                r.params, r.trainable_params, r.macs, r.other_ops, r.activation_bytes,
+                r.kernel, r.stride, r.dilation, r.pad,
+                r.rf + add[0], r.jump, r.padding + add[1], r.rf_w + add[2], r.jump_w, r.padding_w + add[3],
+                attrs,
+            )
+        )  # fmt: skip
+
+    for r in records:
+        inputs = tuple(renamed.get(i, i) for i in r.inputs)
+        emit(r, r.name, r.block, inputs, tuple(shift))
+        stage = r.stage
+        if stage not in growth or r is not last_of.get(f"{stage}.{TRACED_BLOCKS - 1}"):
+            continue
+        # r closes the last traced block of a long stage: write blocks TRACED_BLOCKS … n−1 after it
+        n = layers[int(stage.removeprefix("layer")) - 1]
+        template = by_block[f"{stage}.{TRACED_BLOCKS - 1}"]
+        g = growth[stage]
+        prev_last = r.name
+        for k in range(TRACED_BLOCKS, n):
+            block = f"{stage}.{k}"
+            local = {t.name: f"{block}.{t.name.split('.', 2)[2]}" for t in template}
+            local[by_block[f"{stage}.{TRACED_BLOCKS - 2}"][-1].name] = prev_last
+            step = k - (TRACED_BLOCKS - 1)
+            add = (shift[0] + step * g[0], shift[1] + step * g[1], shift[2] + step * g[2], shift[3] + step * g[3])
+            for t in template:
+                emit(t, local[t.name], block, tuple(local[i] for i in t.inputs), add)
+            prev_last = local[template[-1].name]
+        copies = n - TRACED_BLOCKS
+        shift = [shift[j] + copies * g[j] for j in range(4)]
+        # the record just emitted for r keeps its traced name; the next stage reads the last copy
+    return out_records
+
+
+# -- the input size, before any trace -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Window:
+    """One strided or windowed layer of the main line: its name and (kernel, stride, dilation, pad) per axis."""
+
+    name: str
+    height: tuple[int, int, int, int]
+    width: tuple[int, int, int, int]
+
+
+def _main_line_of(spec: ResNetSpec) -> tuple[_Window, ...]:
+    """The windowed layers every pixel passes through (stem, each stage's first block, no shortcut, no
+    global pool), read off a one-block-per-stage meta model: its geometry does not depend on the input
+    size or on how many blocks repeat. Cached per structure (the spec with one block per stage)."""
+    skeleton = spec.replace(layers=(1,) * spec.num_stages)
+    return CACHE.get_or_compute(("main line", skeleton), lambda: _trace_main_line(skeleton))
+
+
+def _trace_main_line(skeleton: ResNetSpec) -> tuple[_Window, ...]:
+    model = build(skeleton, device="meta")
+    modules = dict(model.named_modules())
+    side = 8192  # large enough for any spec: the geometry, not the sizes, is what is read here
+    records, _ = _trace_spec(skeleton, (side, side), torch.float32)
+    line = []
+    for r in _main_line(records):
+        geom = _geometry(modules[r.name], tuple(r.input_shape[2:4]))
+        if geom is not None:
+            line.append(_Window(r.name, geom[0], geom[1]))
+    return tuple(line)
+
+
+def _walk(line: tuple[_Window, ...], hw: tuple[int, int]) -> tuple[_Window, tuple[int, int]] | None:
+    """The first layer of ``line`` whose input (h, w) has fewer pixels than its stride or than its
+    window along an axis, with that input size; None when the whole line fits."""
+    h, w = hw
+    for win in line:
+        kh, sh, dh, ph = win.height
+        kw, sw, dw, pw = win.width
+        if (sh > 1 and h < sh) or (sw > 1 and w < sw):
+            return win, (h, w)
+        nh, nw = output_size(h, kh, sh, dh, ph), output_size(w, kw, sw, dw, pw)
+        if nh < 1 or nw < 1:
+            return win, (h, w)
+        h, w = nh, nw
+    return None
+
+
+def check_input_size(spec: ResNetSpec, input_size: int | tuple[int, int]) -> None:
+    """Raise ``InputTooSmallError`` when the input is too small for ``spec``: some strided layer of the
+    main line would get fewer pixels than its stride. Microseconds once the network's structure has
+    been seen (``geometry.output_size`` along the cached main line); nothing is traced for the size."""
+    hw = normalize_input_size(input_size)
+    line = _main_line_of(spec)
+    bad = _walk(line, hw)
+    if bad is None:
+        return
+    win, (h, w) = bad
+    least = _least_side(line)  # per side: height and width shrink by the same rule
+    raise InputTooSmallError(
+        f"input {hw[0]}×{hw[1]} is too small for this network: {win.name} (stride {win.height[1]}) would get a "
+        f"{h}×{w} map with nothing left to halve; use at least {max(hw[0], least)}×{max(hw[1], least)} "
+        f"(each side {least} or more)"
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _least_side(line: tuple[_Window, ...]) -> int:
+    for n in range(1, 8193):
+        if _walk(line, (n, n)) is None:
+            return n
+    return 8193
 
 
 def _main_line(records: list[LayerRecord]) -> list[LayerRecord]:
     """The strided or windowed layers on the path every pixel takes (shortcuts and global pool excluded)."""
     return [r for r in records if r.kernel is not None and r.path != "shortcut" and r.kind != "AdaptiveAvgPool2d"]
-
-
-def _undersized(records: list[LayerRecord], hw: tuple[int, int]) -> LayerRecord | None:
-    """The first strided layer whose input has fewer pixels than its stride along some axis, if any."""
-    for r in _main_line(records):
-        if r.stride and r.stride > 1 and min(r.input_shape[2:4]) < r.stride:
-            return r
-    return None
 
 
 def minimum_input_size(records: list[LayerRecord] | tuple[LayerRecord, ...]) -> int:
@@ -582,15 +839,3 @@ def minimum_input_size(records: list[LayerRecord] | tuple[LayerRecord, ...]) -> 
         if ok:
             return n
     return 8193
-
-
-def _check_input_size(spec: ResNetSpec, hw: tuple[int, int], records: list[LayerRecord]) -> None:
-    bad = _undersized(records, hw)
-    if bad is not None:
-        h, w = bad.input_shape[2:4]
-        least = minimum_input_size(records)  # per side: height and width shrink by the same rule
-        raise InputTooSmallError(
-            f"input {hw[0]}×{hw[1]} is too small for this network: {bad.name} (stride {bad.stride}) would get a "
-            f"{h}×{w} map with nothing left to halve; use at least {max(hw[0], least)}×{max(hw[1], least)} "
-            f"(each side {least} or more)"
-        )

@@ -63,8 +63,15 @@ def load_image(source: bytes | str | os.PathLike) -> LoadedImage:
             img = probe.copy()  # decodes now, inside the guard
     except ImageError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, ValueError) as e:
-        raise ImageError(f"this is not a readable image ({e}); upload a PNG, JPEG or WebP image") from None
+    except Image.DecompressionBombError:  # Pillow refuses before our own check can see the size
+        raise ImageError(
+            f"the image declares far more than {MAX_PIXELS // 1_000_000} megapixels, too many to decode safely; "
+            "upload a smaller PNG, JPEG or WebP image"
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise ImageError(
+            f"this file is not an image Pillow can read ({unreadable_reason(data, e)}); upload a PNG, JPEG or WebP image"
+        ) from None
 
     notes: list[str] = []
     mode = img.mode
@@ -95,6 +102,39 @@ def load_image(source: bytes | str | os.PathLike) -> LoadedImage:
         img = img.convert("RGB")
         notes.append(f"{mode} converted to RGB")
     return LoadedImage(img, fmt, mode, tuple(notes))
+
+
+#: The first bytes of files people upload by mistake, and what to call them.
+_NOT_IMAGES: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "it is a zip archive, e.g. a PyTorch weight file"),
+    (b"%PDF", "it is a PDF document"),
+    (b"\x1f\x8b", "it is a gzip archive"),
+    (b"\x80", "it is a Python pickle, e.g. a PyTorch weight file"),
+)
+
+
+_IMAGES: tuple[tuple[bytes, str], ...] = ((b"\x89PNG", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"RIFF", "WebP"))
+
+
+def unreadable_reason(data: bytes, error: BaseException) -> str:
+    """Why Pillow could not read ``data``, in the user's terms: what the file is, or how it is broken
+    (never Pillow's message with its ``<_io.BytesIO object at 0x…>``)."""
+    for magic, what in _NOT_IMAGES:
+        if data.startswith(magic):
+            return what
+    if isinstance(error, Image.DecompressionBombError):
+        return "it declares more pixels than is safe to decode"
+    for magic, what in _IMAGES:
+        if data.startswith(magic) and (what != "WebP" or data[8:12] == b"WEBP"):
+            return f"it starts as a {what} image, but its data is cut short or damaged"
+    text = str(error).lower()
+    if "truncated" in text or isinstance(error, (SyntaxError, EOFError)) or "broken data stream" in text:
+        return "its image data is cut short or damaged"
+    if isinstance(error, UnidentifiedImageError):
+        if all(32 <= b < 127 or b in (9, 10, 13) for b in data[:64]):
+            return "it is plain text"
+        return "its first bytes are not those of any image format Pillow knows"
+    return "its image data is damaged"
 
 
 #: Grayscale modes wider than 8 bits: Pillow's 16-bit ones, and 32-bit "I" (older Pillow versions

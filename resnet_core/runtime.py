@@ -185,19 +185,74 @@ _LOCKS_GUARD = threading.Lock()
 
 def device_lock(device: torch.device | str) -> threading.Lock:
     """The one lock of ``device`` ('cpu', 'cuda:0', …) shared by every thread of this process."""
-    dev = torch.device(device)
-    if dev.type == "cuda" and dev.index is None:
-        dev = torch.device("cuda", torch.cuda.current_device() if torch.cuda.is_available() else 0)
-    key = str(dev)
+    key = _device_key(device)
     with _LOCKS_GUARD:
         return _LOCKS.setdefault(key, threading.Lock())
 
 
+#: Jobs that may wait for one device at once; one more is refused at once (``DeviceBusy``) rather
+#: than queued behind minutes of others' work.
+MAX_WAITING = 4
+_POLL_S = 0.25  # how often a waiting job looks again, and reports its place (``on_wait``)
+_WAITING: dict[str, list[object]] = {}  # device → tickets of the jobs waiting for it, first come first
+_WAITING_GUARD = threading.Lock()
+
+#: ``on_wait(jobs_ahead, waited_s)``: called while a job waits for its device, about every 0.25 s;
+#: ``jobs_ahead`` counts the job running and those queued before this one.
+OnWait = Callable[[int, float], None]
+
+
+def waiting(device: torch.device | str) -> int:
+    """How many jobs are waiting for ``device`` now (not counting the one running)."""
+    with _WAITING_GUARD:
+        return len(_WAITING.get(_device_key(device), ()))
+
+
+def _device_key(device: torch.device | str) -> str:
+    dev = torch.device(device)
+    if dev.type == "cuda" and dev.index is None:
+        dev = torch.device("cuda", torch.cuda.current_device() if torch.cuda.is_available() else 0)
+    return str(dev)
+
+
 @contextlib.contextmanager
-def holding(device: torch.device, timeout_s: float = 300.0) -> Iterator[None]:
+def holding(device: torch.device, timeout_s: float = 300.0, on_wait: OnWait | None = None) -> Iterator[None]:
+    """Hold ``device``'s lock for the block: jobs wait in arrival order, at most ``MAX_WAITING`` of them.
+
+    ``on_wait`` hears the job's place in the queue while it waits; if it raises (a Streamlit rerun
+    stopping the script), the job leaves the queue. Nothing is held between two calls of this.
+    """
     lock = device_lock(device)
-    if not lock.acquire(timeout=timeout_s):
-        raise DeviceBusy(f"{device} has been busy with another forward pass for {timeout_s:g} s; try again shortly")
+    key = _device_key(device)
+    ticket = object()
+    with _WAITING_GUARD:
+        queue = _WAITING.setdefault(key, [])
+        if len(queue) >= MAX_WAITING:
+            raise DeviceBusy(
+                f"{device} runs one job at a time and {len(queue)} are already waiting; this server takes no more "
+                "for now — try again in a minute"
+            )
+        queue.append(ticket)
+    start = time.monotonic()
+    try:
+        while True:
+            with _WAITING_GUARD:
+                ahead = queue.index(ticket)
+            waited = time.monotonic() - start
+            left = timeout_s - waited
+            if ahead == 0 and lock.acquire(timeout=max(0.0, min(_POLL_S, left))):
+                break
+            if left <= 0:
+                raise DeviceBusy(
+                    f"{device} has been busy with another forward pass for {timeout_s:g} s; try again shortly"
+                )
+            if on_wait is not None:
+                on_wait(ahead + 1, waited)
+            if ahead:
+                time.sleep(min(_POLL_S, max(0.0, left)))
+    finally:
+        with _WAITING_GUARD:
+            queue.remove(ticket)
     try:
         yield
     finally:
@@ -336,16 +391,12 @@ def stage_groups(model: ResNet) -> list[tuple[str, nn.Module, nn.Module]]:
     return groups
 
 
-def time_stages(model: ResNet, x: Tensor, dtype: str, repeats: int = 5) -> dict[str, float]:
-    """Median milliseconds of each stage (stem, layer1…N, head) in eager mode, via forward hooks.
-
-    On CUDA each boundary records an event on the stream, so no synchronisation perturbs the pass.
-    """
-    device = x.device
-    cuda = device.type == "cuda"
-    groups = stage_groups(model)
+@contextlib.contextmanager
+def stage_marks(model: ResNet, cuda: bool) -> Iterator[dict[str, list[Any]]]:
+    """Forward hooks that mark where each stage (stem, layer1…N, head) starts and ends, for as long as
+    the block runs: ``marks[stage] = [start, end]`` of the last pass, CUDA events on a GPU (recorded
+    on the stream, no synchronisation) or ``time.perf_counter`` readings on the CPU."""
     marks: dict[str, list[Any]] = {}
-    handles = []
 
     def mark(name: str, end: bool) -> Callable[..., None]:
         def hook(*_: Any) -> None:
@@ -358,23 +409,123 @@ def time_stages(model: ResNet, x: Tensor, dtype: str, repeats: int = 5) -> dict[
 
         return hook
 
-    per_stage: dict[str, list[float]] = {name: [] for name, _, _ in groups}
+    handles = []
     try:
-        for name, first, last in groups:
+        for name, first, last in stage_groups(model):
             handles.append(first.register_forward_pre_hook(mark(name, False)))
             handles.append(last.register_forward_hook(mark(name, True)))
-        for _ in range(repeats + 1):  # the first pass warms the hooks up and is dropped
-            marks.clear()
-            forward(model, x, dtype)
-            _sync(device)
-            if _ == 0:
-                continue
-            for name, (start, end) in marks.items():
-                per_stage[name].append(start.elapsed_time(end) if cuda else (end - start) * 1e3)
+        yield marks
     finally:
         for h in handles:
             h.remove()
+
+
+def _stage_ms(marks: dict[str, list[Any]], cuda: bool) -> dict[str, float]:
+    return {name: start.elapsed_time(end) if cuda else (end - start) * 1e3 for name, (start, end) in marks.items()}
+
+
+def time_stages(model: ResNet, x: Tensor, dtype: str, repeats: int = 5) -> dict[str, float]:
+    """Median milliseconds of each stage (stem, layer1…N, head) in eager mode, via forward hooks.
+
+    On CUDA each boundary records an event on the stream, so no synchronisation perturbs the pass.
+    """
+    device = x.device
+    cuda = device.type == "cuda"
+    per_stage: dict[str, list[float]] = {name: [] for name, _, _ in stage_groups(model)}
+    with stage_marks(model, cuda) as marks:
+        for i in range(repeats + 1):  # the first pass warms the hooks up and is dropped
+            marks.clear()
+            forward(model, x, dtype)
+            _sync(device)
+            if i == 0:
+                continue
+            for name, ms in _stage_ms(marks, cuda).items():
+                per_stage[name].append(ms)
     return {name: statistics.median(v) for name, v in per_stage.items() if v}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a timing run is: ``done`` of ``planned`` passes (warm-up and timed), seconds so far and
+    about how many are left (None until one pass has been timed)."""
+
+    phase: str  # "warm-up" or "timed"
+    done: int
+    planned: int
+    elapsed_s: float
+    left_s: float | None
+
+
+#: Timed passes a budgeted run makes at least, however slow one pass is (a median needs some).
+MIN_TIMED = 2
+
+
+def budgeted_runs(
+    fn: Callable[[], Any],
+    device: torch.device,
+    config: RunConfig,
+    stages_of: ResNet | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> tuple[list[float], dict[str, float], int]:
+    """Time ``fn`` within ``config.time_budget_s`` seconds: (milliseconds of each timed pass, median
+    milliseconds per stage, warm-up passes made).
+
+    One warm-up pass measures how long a pass takes; more warm-up (up to ``config.warmup``) while
+    it uses less than a quarter of the budget; then as many timed passes as the rest of the budget
+    holds, at least ``MIN_TIMED`` and at most ``config.repeats``. With ``stages_of`` (the eager
+    model), the stages are marked during the timed passes themselves (a hook per stage boundary,
+    microseconds against a pass's milliseconds) instead of in passes of their own. ``progress``
+    hears after every pass; if it raises (a Streamlit rerun: the user pressed Cancel), the run stops.
+    """
+    budget = float(config.time_budget_s or 0.0)
+    start = time.perf_counter()
+    planned = max(1, config.warmup) + MIN_TIMED
+
+    def tell(phase: str, done: int, per_pass: float | None) -> None:
+        if progress is not None:
+            elapsed = time.perf_counter() - start
+            left = None if per_pass is None else max(0.0, (planned - done) * per_pass)
+            progress(Progress(phase, done, planned, elapsed, left))
+
+    tell("warm-up", 0, None)
+    per_pass = 0.0
+    warm = 0
+    while True:
+        t0 = time.perf_counter()
+        fn()
+        _sync(device)
+        per_pass = time.perf_counter() - t0
+        warm += 1
+        spent = time.perf_counter() - start
+        if warm >= config.warmup or spent + per_pass > budget / 4:
+            break
+        tell("warm-up", warm, per_pass)
+    left = budget - (time.perf_counter() - start)
+    repeats = max(MIN_TIMED, min(config.repeats, int(left / per_pass) if per_pass > 0 else config.repeats))
+    planned = warm + repeats
+    tell("timed", warm, per_pass)
+    cuda = device.type == "cuda"
+    times: list[float] = []
+    per_stage: dict[str, list[float]] = {}
+    marking = stage_marks(stages_of, cuda) if stages_of is not None else contextlib.nullcontext({})
+    with marking as marks:
+        for i in range(repeats):
+            marks.clear()
+            if cuda:
+                begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                begin.record()
+                fn()
+                end.record()
+                end.synchronize()
+                times.append(begin.elapsed_time(end))
+            else:
+                t0 = time.perf_counter()
+                fn()
+                times.append((time.perf_counter() - t0) * 1e3)
+            for name, ms in _stage_ms(marks, cuda).items():
+                per_stage.setdefault(name, []).append(ms)
+            tell("timed", warm + i + 1, statistics.median(times) / 1e3)
+    return times, {name: statistics.median(v) for name, v in per_stage.items()}, warm
 
 
 def _reset_peak_rss() -> bool:
@@ -436,9 +587,18 @@ class RunConfig:
     warmup: int = 3
     repeats: int = 10
     stage_timing: bool = True
+    #: When set, the number of passes is chosen to fit about this many seconds (``budgeted_runs``):
+    #: ``warmup`` and ``repeats`` become upper bounds.
+    time_budget_s: float | None = None
 
     def __post_init__(self) -> None:
         check_dtype(self.dtype)
+        if self.time_budget_s is not None and not (
+            isinstance(self.time_budget_s, (int, float)) and 0 < self.time_budget_s <= 3600
+        ):
+            raise ValueError(
+                f"time_budget_s={self.time_budget_s!r} is not allowed: seconds from 0 to 3600 are expected"
+            )
         if not isinstance(self.batch, int) or isinstance(self.batch, bool) or not 1 <= self.batch <= 4096:
             raise ValueError(f"batch={self.batch!r} is not allowed: an integer from 1 to 4096 is expected")
         if not isinstance(self.warmup, int) or not 0 <= self.warmup <= 1000:
@@ -519,20 +679,24 @@ def benchmark(
     model: nn.Module | None = None,
     arch: str = "custom",
     lock_timeout_s: float = 300.0,
+    progress: Callable[[Progress], None] | None = None,
+    on_wait: OnWait | None = None,
 ) -> Measurement:
     """Time ``spec`` (or an already built ``model`` of it, weights as they are) under ``config``.
 
     The model is built with random initialisation when none is given: timing does not depend on the
     weights' values. Holds the device's lock for the whole measurement, and for a compiled run
-    also ``COMPILE_LOCK`` (dynamo's reset is process-wide).
+    also ``COMPILE_LOCK`` (dynamo's reset is process-wide). With ``config.time_budget_s`` the passes
+    fit that budget and ``progress`` hears after each (``budgeted_runs``); ``on_wait`` hears the
+    job's place in the queue while it waits for the device (``holding``).
     """
     device = resolve_device(config.device)
     hw = normalize_input_size(config.input_size)
     macs = macs_per_image(spec, hw)  # also rejects an input too small for the network, with the size to use
     compile_lock = holding_compile(lock_timeout_s) if config.compile else contextlib.nullcontext()
-    with holding(device, lock_timeout_s), compile_lock:  # this order only: see COMPILE_LOCK
+    with holding(device, lock_timeout_s, on_wait), compile_lock:  # this order only: see COMPILE_LOCK
         try:
-            return _benchmark_locked(spec, config, device, hw, model, arch, macs)
+            return _benchmark_locked(spec, config, device, hw, model, arch, macs, progress)
         except Exception as e:
             if not _is_oom(e):
                 raise
@@ -552,6 +716,7 @@ def _benchmark_locked(
     model: nn.Module | None,
     arch: str,
     macs: int,
+    progress: Callable[[Progress], None] | None = None,
 ) -> Measurement:
     eager = build(spec, device) if model is None else model
     eager = prepare(eager, device, channels_last=config.channels_last)
@@ -570,7 +735,14 @@ def _benchmark_locked(
     else:
         rss_reset = _reset_peak_rss()
 
-    times = time_runs(lambda: forward(runner, x, config.dtype), device, config.warmup, config.repeats)
+    warmup, stages = config.warmup, {}
+    if config.time_budget_s is not None:
+        staged = eager if config.stage_timing and isinstance(eager, ResNet) and not config.compile else None
+        times, stages, warmup = budgeted_runs(
+            lambda: forward(runner, x, config.dtype), device, config, stages_of=staged, progress=progress
+        )
+    else:
+        times = time_runs(lambda: forward(runner, x, config.dtype), device, config.warmup, config.repeats)
 
     if device.type == "cuda":
         peak_mem: int | None = torch.cuda.max_memory_allocated(device)
@@ -581,7 +753,8 @@ def _benchmark_locked(
     else:
         peak_mem = _process_peak_rss_bytes()
         mem_kind = "process peak RSS since the process started (ru_maxrss; no per-run reset here)"
-    stages = time_stages(eager, x, config.dtype) if config.stage_timing and isinstance(eager, ResNet) else {}
+    if config.time_budget_s is None and config.stage_timing and isinstance(eager, ResNet):
+        stages = time_stages(eager, x, config.dtype)
 
     ordered = sorted(times)
     median = statistics.median(ordered)
@@ -597,8 +770,8 @@ def _benchmark_locked(
         input_size=hw,
         channels_last=config.channels_last,
         compiled=config.compile,
-        warmup=config.warmup,
-        repeats=config.repeats,
+        warmup=warmup,
+        repeats=len(times),
         latencies_ms=times,
         latency_ms_median=median,
         latency_ms_p10=_percentile(ordered, 10),
@@ -662,6 +835,7 @@ def predict_with_activations(
     dtype: str = "float32",
     max_channels: int = 16,
     lock_timeout_s: float = 300.0,
+    on_wait: OnWait | None = None,
 ) -> tuple[Tensor, ActivationMaps]:
     """Logits for ``x`` (1, C, H, W) and the ``max_channels`` most active channels of ``layer``'s output.
 
@@ -677,7 +851,7 @@ def predict_with_activations(
         captured["out"] = out.detach().float().clone()  # clone: a later in-place ReLU must not change it
 
     device = next(model.parameters()).device
-    with holding(device, lock_timeout_s):
+    with holding(device, lock_timeout_s, on_wait):
         handle = modules[layer].register_forward_hook(hook)
         try:
             logits = forward(model, x.to(device), dtype).cpu()

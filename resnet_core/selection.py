@@ -23,6 +23,7 @@ in the URL and on the command line with no change here.
 from __future__ import annotations
 
 import argparse
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,6 +80,28 @@ class UsageError(ValueError):
 # -- one value -----------------------------------------------------------------------------------
 
 
+def canonical_text(text: str) -> str:
+    """Text as typed or pasted into a link, in the form the parsers read: Unicode's compatibility
+    forms folded (NFKC: full-width ``６４`` → ``64``, ``ｘ`` → ``x``) and outer spaces dropped."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def bounded_value(name: str, value: str | list[str] | None) -> tuple[str | None, str | None]:
+    """One link value, checked for length (the one limit for every query parameter): (the value in
+    canonical form, or None; a notice, or None). A value over ``MAX_VALUE_CHARS`` is refused, and
+    its notice gives its length but not its text (it could be anything, and is long)."""
+    if isinstance(value, list):
+        value = value[-1] if value else None
+    if value is None:
+        return None, None
+    if len(value) > MAX_VALUE_CHARS:
+        return None, (
+            f"Ignored {name} from the link: its value is {len(value):,} characters long, and a value here is "
+            f"at most {MAX_VALUE_CHARS}."
+        )
+    return canonical_text(value), None
+
+
 def parse_bool(text: str) -> bool:
     """'1', 'true', 'yes', 'on' (any case) → True; '0', 'false', 'no', 'off' → False."""
     low = text.lower()
@@ -95,6 +118,9 @@ def parse_value(name: str, text: str) -> Any:
     Only the text is checked here; whether the value is allowed is the spec's to say.
     """
     kind = FIELD_INFO[name].kind
+    text = canonical_text(text)
+    if kind != "choice":
+        text = "".join(text.split())  # "3, 4, 6, 3" as "3,4,6,3"
     try:
         if kind == "layers":
             return tuple(int(part) for part in text.split(","))
@@ -138,7 +164,7 @@ def normalize_input_size(input_size: InputSize | list[int]) -> tuple[int, int]:
 
 def parse_input_size(text: str) -> InputSize:
     """'224' → 224, '224x160' or '224×160' (as the pages show sizes) → (224, 160), range-checked."""
-    low = text.lower().replace("×", "x")
+    low = "".join(canonical_text(text).split()).lower().replace("×", "x")
     try:
         if "x" in low:
             h, w = low.split("x")
@@ -176,20 +202,17 @@ def from_query(params: Mapping[str, str | list[str]], prefix: str = "", default_
     notices: list[str] = []
 
     def get(key: str) -> str | None:
-        value = params.get(prefix + key)
-        if isinstance(value, list):
-            value = value[-1] if value else None
-        if value is not None and len(value) > MAX_VALUE_CHARS:
-            notices.append(
-                f"Ignored {prefix}{key} from the link: {len(value):,} characters long "
-                f"(a value here is at most {MAX_VALUE_CHARS}), starting {value[:20]!r}."
-            )
-            return None
+        value, notice = bounded_value(prefix + key, params.get(prefix + key))
+        if notice:
+            notices.append(notice)
         return value
 
     arch = get(ARCH_KEY) or default_arch
     if arch not in PRESETS:
-        notices.append(f"Unknown preset {arch!r} in the link; showing {default_arch}. Presets: {', '.join(PRESETS)}.")
+        notices.append(
+            f"Unknown preset {arch!r} ({prefix}{ARCH_KEY} in the link); showing {default_arch}. "
+            f"Presets: {', '.join(PRESETS)}."
+        )
         arch = default_arch
     spec = PRESETS[arch]
     decoded: dict[str, Any] = {}

@@ -212,12 +212,71 @@ def download_published(weights: PublishedWeights, progress: Progress | None = No
 # -- loading ---------------------------------------------------------------------------------
 
 
+EXPECTED_FILE = "expected a .pth/.pt written by torch.save(model.state_dict(), path)"
+
+#: The first bytes of files people upload by mistake, and what to call them.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"{", "JSON or other text"),
+)
+_ZIP = b"PK\x03\x04"  # torch.save's format since torch 1.6 is a zip archive
+_PICKLE = b"\x80"  # the legacy format (and a bare pickle) opens with the pickle protocol's opcode
+
+
+def _head(source: str | os.PathLike | bytes | IO[bytes]) -> tuple[bytes, int | None]:
+    """The first 16 bytes of the file and its size (None where a stream does not say)."""
+    if isinstance(source, bytes):
+        return source[:16], len(source)
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            with open(source, "rb") as f:
+                return f.read(16), os.fstat(f.fileno()).st_size
+        except OSError:
+            return b"", None
+    try:
+        at = source.tell()
+        head = source.read(16)
+        source.seek(at)
+        return head, None
+    except (OSError, AttributeError, ValueError):
+        return b"", None
+
+
+def unreadable_reason(head: bytes, size: int | None, error: BaseException) -> str:
+    """Why torch.load could not read a file, in the user's terms: what the file is, or how it is broken.
+
+    Never torch's internal message (the zip reader's runs to several sentences about miniz), never an
+    object's repr."""
+    if size == 0 or (not head and isinstance(error, EOFError)):
+        return "the file is empty (0 bytes)"
+    if head.startswith(_ZIP):
+        return (
+            "it is a zip archive, as torch.save writes, but incomplete or damaged (its table of contents "
+            "is missing or wrong): the upload or download was probably cut short — save or fetch it again"
+        )
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return f"it is {what}, not a weight file"
+    if head.startswith(_PICKLE) and isinstance(error, EOFError):
+        return "it ends too early (the older torch.save format, cut short): save or fetch it again"
+    if head and all(32 <= b < 127 or b in (9, 10, 13) for b in head):
+        return "it is plain text, not a weight file"
+    return "its bytes are not in the format torch.save writes"
+
+
 def load_state_dict(source: str | os.PathLike | bytes | IO[bytes]) -> dict[str, Tensor]:
     """A state_dict from a path, bytes or a binary file, read with ``weights_only=True`` on the CPU.
 
     Accepts the usual wrappers ({"state_dict": …}, {"model": …}) and DataParallel's ``module.``
-    prefix. Anything else raises a WeightsError that says what was found and what is expected.
+    prefix. Anything else raises a WeightsError that says what was found and what is expected: a
+    file that is not one torch.save wrote (empty, cut short, an image…), entries that are not
+    name → tensor, and tensors a network cannot use (``check_tensors``).
     """
+    head, size = _head(source)
     f: Any = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
         obj = torch.load(f, map_location="cpu", weights_only=True)
@@ -225,8 +284,7 @@ def load_state_dict(source: str | os.PathLike | bytes | IO[bytes]) -> dict[str, 
         culprit = re.search(r"GLOBAL ([\w.]+)", str(e))
         if culprit is None:  # not a pickle that names code: just not a weight file
             raise WeightsError(
-                "this is not a PyTorch weight file torch.load can read; "
-                "expected a .pth/.pt written by torch.save(model.state_dict(), path)"
+                f"this is not a PyTorch weight file: {unreadable_reason(head, size, e)}; {EXPECTED_FILE}"
             ) from None
         raise WeightsError(
             f"refused to load this file: unpickling it would call {culprit.group(1)}, and a plain state_dict "
@@ -234,10 +292,9 @@ def load_state_dict(source: str | os.PathLike | bytes | IO[bytes]) -> dict[str, 
         ) from None
     except FileNotFoundError:
         raise WeightsError(f"no such weight file: {source}") from None
-    except (RuntimeError, EOFError, ValueError, OSError, KeyError, AttributeError) as e:
+    except (RuntimeError, EOFError, ValueError, OSError, KeyError, AttributeError, IndexError, TypeError) as e:
         raise WeightsError(
-            f"this is not a PyTorch weight file torch.load can read ({type(e).__name__}: {str(e)[:200]}); "
-            "expected a .pth/.pt written by torch.save(model.state_dict(), path)"
+            f"this is not a PyTorch weight file: {unreadable_reason(head, size, e)}; {EXPECTED_FILE}"
         ) from None
     if isinstance(obj, dict):
         for wrapper in ("state_dict", "model", "model_state_dict"):
@@ -255,7 +312,51 @@ def load_state_dict(source: str | os.PathLike | bytes | IO[bytes]) -> dict[str, 
         raise WeightsError(f"entries that are not name → tensor: {', '.join(map(repr, bad[:5]))}")
     if all(k.startswith("module.") for k in obj):
         obj = {k.removeprefix("module."): v for k, v in obj.items()}
+    check_tensors(obj)
     return obj
+
+
+#: How many offending tensors a message names before it says "and N more".
+NAMED = 3
+
+
+def check_tensors(state_dict: dict[str, Tensor]) -> None:
+    """Refuse tensors no network here can use, naming the first offending ones (WeightsError):
+    complex, boolean or integer values where weights must be real floating point (BatchNorm's
+    integer counter ``num_batches_tracked`` excepted), and NaN or infinite values, which make every
+    prediction NaN (a softmax of NaN ranks nothing)."""
+    wrong_type = [
+        f"{k} ({str(v.dtype).removeprefix('torch.')})"
+        for k, v in state_dict.items()
+        if not (v.is_floating_point() or (_is_batch_counter(k) and not v.is_complex() and v.dtype != torch.bool))
+    ]
+    if wrong_type:
+        raise WeightsError(
+            f"{_first(wrong_type)} not real floating-point numbers; weights must be float16, bfloat16, float32 or "
+            "float64 (only BatchNorm's num_batches_tracked counts in integers)"
+        )
+    non_finite = []
+    for k, v in state_dict.items():
+        if v.is_floating_point() and v.numel() and not bool(torch.isfinite(v).all()):
+            nan, inf = int(torch.isnan(v).sum()), int(torch.isinf(v).sum())
+            what = " and ".join(p for p in (f"{nan:,} NaN" if nan else "", f"{inf:,} infinite" if inf else "") if p)
+            non_finite.append(f"{k} ({what} of {v.numel():,} values)")
+    if non_finite:
+        raise WeightsError(
+            f"{_first(non_finite)} not finite; a network with NaN or infinite weights predicts NaN for every "
+            "image. The file was probably saved after training diverged: use an earlier checkpoint"
+        )
+
+
+def _first(items: list[str]) -> str:
+    """'a, b and c are' / 'a is' / 'a, b, c and 4 more are' for the start of a message."""
+    shown = items[:NAMED]
+    more = len(items) - len(shown)
+    if more:
+        return f"{', '.join(shown)} and {more:,} more tensors are"
+    if len(shown) == 1:
+        return f"{shown[0]} is"
+    return f"{', '.join(shown[:-1])} and {shown[-1]} are"
 
 
 Shape = tuple[int, ...]

@@ -58,10 +58,25 @@ def chromium_path() -> str:
 @contextmanager
 def streamlit_server(log_dir: Path | None = None, script: str = "app/streamlit_app.py") -> Iterator[str]:
     """Run `streamlit run <script>` on 127.0.0.1; yield its base URL once healthy; stop it."""
+    with streamlit_process(log_dir, script) as (base, _proc, _log):
+        yield base
+
+
+@contextmanager
+def streamlit_process(
+    log_dir: Path | None = None,
+    script: str = "app/streamlit_app.py",
+    root: Path = ROOT,
+    python: str = sys.executable,
+    env: dict[str, str] | None = None,
+) -> Iterator[tuple[str, subprocess.Popen, Path]]:
+    """``streamlit_server`` for callers that watch the process: yields (base URL, the process, its log
+    file). ``root`` and ``python`` run another checkout with its own interpreter (a before/after
+    benchmark); ``env`` adds environment variables."""
     port = free_port()
     log_path = Path(log_dir or tempfile.mkdtemp(prefix="e2e-")) / f"streamlit-{port}.log"
     cmd = [
-        sys.executable,
+        python,
         "-m",
         "streamlit",
         "run",
@@ -77,7 +92,7 @@ def streamlit_server(log_dir: Path | None = None, script: str = "app/streamlit_a
     ]
     base = f"http://127.0.0.1:{port}"
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=root, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
         try:
             deadline = time.monotonic() + STARTUP_S
             while True:
@@ -95,7 +110,7 @@ def streamlit_server(log_dir: Path | None = None, script: str = "app/streamlit_a
                 if time.monotonic() > deadline:
                     raise HarnessError(f"streamlit did not answer {base}/_stcore/health within {STARTUP_S} s")
                 time.sleep(0.3)
-            yield base
+            yield base, proc, log_path
         finally:
             proc.terminate()
             try:

@@ -325,3 +325,114 @@ def test_input_too_small_names_the_layer_and_the_smallest_size_that_works():
     analyze(PRESETS["resnet20"], 4)
     with pytest.raises(InputTooSmallError, match="layer3.0.conv1"):
         analyze(PRESETS["resnet20"], 2)
+
+
+# -- long stages written, not traced (issue 15, item 4) ---------------------------------------------
+
+EXPANDED = {
+    "resnet152": (PRESETS["resnet152"], (224, 160)),
+    "resnet1202": (PRESETS["resnet1202"], 32),
+    "preact_bottleneck_C": (PRESETS["resnet101"].replace(preact=True, shortcut="C", layers=(4, 5, 6, 7)), 96),
+    "deep_D_grouped_1x1": (
+        ResNetSpec(
+            block="bottleneck", layers=(7, 4, 9), width=16, stem="deep", shortcut="D", groups=4, stride_on="1x1"
+        ),
+        (80, 64),
+    ),
+    "cifar_A_uneven": (PRESETS["resnet20"].replace(layers=(12, 3, 30, 5)), 64),
+    "one_long_stage": (ResNetSpec(block="basic", layers=(40,), width=8, stem="cifar", num_classes=3), 16),
+    # the timm family's fields: attention's side branch, dilation keeping the resolution, anti-aliasing,
+    # pre-activation, GroupNorm and SiLU, and stochastic depth (a probability set by the block's place)
+    "seresnet_long": (PRESETS["seresnet50"].replace(layers=(3, 5, 7, 4)), 96),
+    "ecaresnet50t": (PRESETS["ecaresnet50t"], 128),
+    "resnet50_os8": (PRESETS["resnet50_os8"].replace(layers=(3, 4, 8, 5)), 96),
+    "resnetaa50d": (PRESETS["resnetaa50d"], 96),
+    "resnetv2_50": (PRESETS["resnetv2_50"], 96),
+    "groupnorm_silu_drop_path": (
+        PRESETS["resnet50"].replace(norm="groupnorm", activation="silu", drop_path_rate=0.2, layers=(2, 5, 7, 4)),
+        64,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(EXPANDED))
+def test_written_blocks_equal_the_full_trace(name):
+    """Every record (names, inputs, shapes, counts, fields along both axes), block, stage and total."""
+    from resnet_core.analysis import TRACED_BLOCKS, _analyze
+    from resnet_core.selection import normalize_input_size
+
+    spec, size = EXPANDED[name]
+    hw = normalize_input_size(size)
+    assert max(spec.layers) > TRACED_BLOCKS  # the case exercises the written path
+    fast = _analyze(spec, hw, torch.float32)
+    full = _analyze(spec, hw, torch.float32, expand=False)
+    assert fast.traced < len(fast.layers) == full.traced  # blocks were written, not all traced
+    assert [r.name for r in fast.layers] == [r.name for r in full.layers]
+    for a, b in zip(fast.layers, full.layers, strict=True):
+        assert a == b and a.attrs == b.attrs, a.name
+    assert fast == full
+
+
+def test_the_largest_spec_allowed_is_analysed_without_tracing_every_block(monkeypatch):
+    """8 stages of 1000 blocks: only TRACED_BLOCKS per stage go through the meta trace."""
+    from resnet_core import analysis
+
+    traced: list[int] = []
+    real = analysis._trace
+
+    def counting(model, x, dtype_bytes):
+        records = real(model, x, dtype_bytes)
+        traced.append(len(records))
+        return records
+
+    monkeypatch.setattr(analysis, "_trace", counting)
+    spec = ResNetSpec(block="bottleneck", layers=(1000,) * 8, width=8)
+    a = analysis.analyze_uncached(spec, 512)
+    assert len(a.blocks) == 8000 and a.layers[-1].name == "fc"
+    assert a.layer("layer8.999.add").inputs == ("layer8.999.bn3", "layer8.998.relu3")
+    assert max(traced) < 8 * (analysis.TRACED_BLOCKS + 1) * 12  # a few blocks per stage, not 8000
+    # the field keeps growing through the written blocks: 2 px per 3×3 conv at each stage's jump
+    b1, b2 = a.layer("layer8.500.relu3"), a.layer("layer8.501.relu3")
+    assert (b2.rf - b1.rf, b2.jump) == (2 * b1.jump, b1.jump)
+
+
+def test_an_input_too_small_is_refused_before_any_trace(monkeypatch):
+    from resnet_core import analysis
+
+    spec = ResNetSpec(block="basic", layers=(1000,) * 8, width=8)
+    analysis.check_input_size(spec, 512)  # learns the main line once (one block per stage)
+    monkeypatch.setattr(analysis, "_trace", lambda *a: pytest.fail("traced"))
+    with pytest.raises(InputTooSmallError, match=r"input 224×224 is too small.*layer8\.0\.conv1.*use at least 257×257"):
+        analysis.analyze_uncached(spec, 224)
+    with pytest.raises(InputTooSmallError):
+        analyze(spec, 224)
+    hits = analyze.cache_info().hits
+    with pytest.raises(InputTooSmallError):
+        analyze(spec, 224)  # the refusal is cached
+    assert analyze.cache_info().hits == hits + 1
+
+
+def test_the_cache_charge_of_an_analysis_is_close_to_what_it_holds():
+    """``Analysis.approx_bytes`` against tracemalloc: at least what is held, at most 1.6 times it."""
+    import gc
+    import tracemalloc
+
+    from resnet_core.analysis import analyze_uncached
+
+    analyze_uncached(PRESETS["resnet50"], 224)  # one-off allocations (the main line, torch's caches)
+    cases = (
+        (PRESETS["resnet18"], 224),
+        (PRESETS["resnet152"], 224),
+        (PRESETS["seresnet50"], 224),  # SE's side branch: more records per block, none written
+        (PRESETS["resnet50_os8"], 224),  # dilated: the resolution kept
+        (ResNetSpec(block="basic", layers=(300,) * 4, width=8), 224),
+    )
+    for spec, size in cases:
+        analyze_uncached(spec, size)
+        gc.collect()
+        tracemalloc.start()
+        a = analyze_uncached(spec, size)
+        gc.collect()
+        held, _ = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert held <= a.approx_bytes() <= 1.6 * held, (spec.layers, held, a.approx_bytes())

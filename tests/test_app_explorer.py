@@ -175,7 +175,7 @@ def test_a_bad_selection_in_the_link_is_quoted_literally_and_dropped():
     (warning,) = [w.value for w in at.warning]
     assert "Ignored sel from the link" in warning and "is not a stage, block or layer" in warning
     # every Markdown / HTML / directive character escaped: shown as it was typed, not as bold, HTML or red
-    assert r"\*\*layer9\*\* \<b\>x\<\/b\> \:red\[y\]" in warning
+    assert r"\*\*layer9\*\* \<b\>x\</b\> \:red\[y\]" in warning
     assert view_of(at)["selected"] is None and "sel" not in at.query_params
     assert metrics(at) == expected_metrics(PRESETS["resnet50"], 224)
 

@@ -102,7 +102,7 @@ def test_palette_image_is_expanded():
     [
         (encode(Image.new("RGB", (4, 4)), "GIF"), "GIF images are not supported; upload a PNG, JPEG or WebP"),
         (encode(Image.new("RGB", (4, 4)), "BMP"), "BMP images are not supported"),
-        (b"\x89PNG but not really", "not a readable image"),
+        (b"\x89PNG but not really", "starts as a PNG image, but its data is cut short or damaged"),
         (b"", "the file is empty"),
     ],
 )
@@ -193,3 +193,26 @@ def test_samples_ship_with_a_licence_and_load():
     for path in samples.values():
         assert path.name in licence
         assert load_image(path).image.mode == "RGB"
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (
+            lambda: encode(Image.new("RGB", (64, 64)), "PNG")[:70],
+            "it starts as a PNG image, but its data is cut short or damaged",
+        ),
+        (lambda: encode(Image.new("RGB", (64, 64)), "JPEG")[:300], "cut short or damaged"),
+        (lambda: encode(Image.new("RGB", (64, 64)), "WEBP")[:30], "it starts as a WebP image"),
+        (lambda: b"just some text, not a picture", "it is plain text"),
+        (lambda: b"PK\x03\x04" + bytes(60), "it is a zip archive, e.g. a PyTorch weight file"),
+        (lambda: b"%PDF-1.7\n" + bytes(60), "it is a PDF document"),
+        (lambda: bytes(range(256)), "its first bytes are not those of any image format Pillow knows"),
+    ],
+)
+def test_unreadable_images_are_described_in_the_users_terms(data, reason):
+    with pytest.raises(ImageError) as err:
+        load_image(data())
+    text = str(err.value)
+    assert text.startswith("this file is not an image Pillow can read (") and reason in text
+    assert "BytesIO" not in text and " at 0x" not in text and "cannot identify" not in text

@@ -20,11 +20,11 @@ PACKAGES = ("resnet_core", "app", "benchmarks", "scripts")
 #: The library's layers, bottom up: a module may import its own layer (without a cycle) and those
 #: below, never one above. A new module of resnet_core must be placed here.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("geometry", "spec", "units"),  # leaves: import nothing from the project
+    ("geometry", "spec", "units", "memo"),  # leaves: import nothing from the project
     ("selection", "model"),
     ("analysis",),
     ("receptive_field", "diagram", "export", "compare"),
-    ("runtime", "weights", "images"),
+    ("runtime", "weights", "images", "budget"),
     ("datasets", "signal", "erf", "race"),  # "why residual": training and gradient measurements on real tensors
     ("commands", "commands.bench", "commands.diagram", "commands.summary"),
     ("cli", "__main__"),

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 import weakref
 from pathlib import Path
 
@@ -586,3 +587,96 @@ def test_gpu_check_skips_a_run_that_the_budget_cannot_fit(capsys, monkeypatch):
     assert check.main(args) == 0
     out = capsys.readouterr().out
     assert "skipped (over the 0 s budget)" in out and "float32 channels_last=True compile=False batch=1" in out
+
+
+# -- the device queue and the time budget (issue 15 item 7, issue 14 item 6) -----------------------
+
+
+def test_waiting_jobs_hear_their_place_in_arrival_order_and_one_too_many_is_refused(monkeypatch):
+    monkeypatch.setattr(runtime, "MAX_WAITING", 2)
+    cpu = torch.device("cpu")
+    held, release = threading.Event(), threading.Event()
+    places: dict[str, list[int]] = {"first": [], "second": []}
+    order: list[str] = []
+
+    def hold():
+        with holding(cpu):
+            held.set()
+            release.wait(10)
+
+    def waiter(name: str):
+        with holding(cpu, 10, on_wait=lambda ahead, waited: places[name].append(ahead)):
+            order.append(name)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    held.wait(10)
+    first = threading.Thread(target=waiter, args=("first",))
+    first.start()
+    while runtime.waiting(cpu) < 1:
+        time.sleep(0.01)
+    second = threading.Thread(target=waiter, args=("second",))
+    second.start()
+    while runtime.waiting(cpu) < 2:
+        time.sleep(0.01)
+    try:
+        with pytest.raises(DeviceBusy, match="2 are already waiting"), holding(cpu, 1):
+            pass
+        time.sleep(0.6)
+    finally:
+        release.set()
+        for th in (t, first, second):
+            th.join(10)
+    assert order == ["first", "second"]  # first come, first served
+    assert places["first"] and set(places["first"]) == {1}  # one job (the running one) ahead
+    assert places["second"] and places["second"][0] == 2
+    assert runtime.waiting(cpu) == 0 and not device_lock("cpu").locked()
+
+
+def test_a_waiter_stopped_by_its_page_leaves_the_queue(monkeypatch):
+    cpu = torch.device("cpu")
+
+    class Rerun(Exception):
+        pass
+
+    def stop(ahead, waited):
+        raise Rerun
+
+    with holding(cpu):
+        with pytest.raises(Rerun), holding(cpu, 5, on_wait=stop):
+            pass
+        assert runtime.waiting(cpu) == 0
+
+
+def test_a_budgeted_run_chooses_its_passes_by_the_time_one_takes():
+    calls: list[float] = []
+
+    def pass_of(seconds: float):
+        def fn():
+            calls.append(seconds)
+            time.sleep(seconds)
+
+        return fn
+
+    seen: list[runtime.Progress] = []
+    config = RunConfig(warmup=3, repeats=50, time_budget_s=1.0)
+    times, stages, warm = runtime.budgeted_runs(pass_of(0.1), torch.device("cpu"), config, progress=seen.append)
+    assert warm == 2  # the second warm-up would pass a quarter of the budget: stop
+    assert 5 <= len(times) <= 9 and all(t >= 100 for t in times)  # ≈ the 0.8 s left, 0.1 s each
+    assert seen[-1].done == seen[-1].planned == warm + len(times) and seen[-1].left_s == 0
+    assert stages == {}
+    slow, _, warm = runtime.budgeted_runs(pass_of(0.6), torch.device("cpu"), config)
+    assert warm == 1 and len(slow) == runtime.MIN_TIMED  # slower than the budget: the least that makes a median
+
+
+def test_a_budgeted_benchmark_times_the_stages_in_its_timed_passes():
+    m = benchmark(TINY, RunConfig(batch=2, input_size=32, warmup=1, repeats=4, time_budget_s=2.0))
+    assert m.warmup == 1 and 2 <= m.repeats <= 4 and len(m.latencies_ms) == m.repeats
+    assert set(m.stage_ms) == {"stem", *(f"layer{i + 1}" for i in range(TINY.num_stages)), "head"}
+    assert sum(m.stage_ms.values()) <= m.latency_ms_p90 * 1.5
+
+
+def test_a_time_budget_must_be_seconds():
+    for bad in (0, -1, 4000, "5"):
+        with pytest.raises(ValueError, match="time_budget_s"):
+            RunConfig(time_budget_s=bad)

@@ -277,3 +277,50 @@ def test_cli_parse_errors_name_the_flag() -> None:
         from_args(parser.parse_args(["resnet50", "--layers", "3,x"]))
     with pytest.raises(UsageError, match=r"^--input 'big' is not allowed: N or HxW"):
         from_args(parser.parse_args(["resnet50", "--input", "big"]))
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "value"),
+    [
+        ({"arch": "resnet50", "width": "３２"}, "width", 32),  # full-width digits
+        ({"arch": "resnet50", "layers": "3, 4, 23, 3"}, "layers", (3, 4, 23, 3)),  # spaces after the commas
+        ({"arch": "resnet50", "layers": " ２,２,２,２ "}, "layers", (2, 2, 2, 2)),
+        ({"arch": "resnet50", "stride_on": "１ｘ１"}, "stride_on", "1x1"),
+        ({"arch": "resnet50", "shortcut": " C "}, "shortcut", "C"),
+        ({"arch": "resnet50", "preact": "ＴＲＵＥ"}, "preact", True),
+        ({"arch": "ｒｅｓｎｅｔ３４"}, "arch", "resnet34"),
+    ],
+)
+def test_unicode_forms_and_spaces_in_links_are_read_as_their_ascii(query, field, value):
+    choice = from_query(query)
+    assert choice.notices == ()
+    assert (choice.arch if field == "arch" else getattr(choice.spec, field)) == value
+    assert to_query(choice).get(field, choice.arch).isascii()  # the link written back is plain ASCII
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("224×160", (224, 160)),
+        ("２２４", 224),
+        ("224 x 160", (224, 160)),
+        ("２２４×１６０", (224, 160)),
+        ("224Ｘ160", (224, 160)),
+    ],
+)
+def test_unicode_input_sizes_are_read(text, size):
+    assert from_query({"arch": "resnet50", "input": text}).input_size == size
+
+
+@pytest.mark.parametrize("text", ["六十四", "6 4 x", "−64", "64.0", "1e2"])
+def test_text_that_is_no_number_even_after_folding_gets_the_usual_notice(text):
+    choice = from_query({"arch": "resnet50", "width": text})
+    assert choice.spec.width == 64 and len(choice.notices) == 1 and "width=" in choice.notices[0]
+
+
+def test_every_link_value_has_the_same_length_limit_and_no_echo():
+    long = "Z" * 5000
+    for name in ("arch", "input", *(info.name for info in FIELDS)):
+        choice = from_query({name: long})
+        assert len(choice.notices) == 1 and "ZZZ" not in choice.notices[0], name
+        assert "5,000 characters long" in choice.notices[0] and f"Ignored {name} " in choice.notices[0]

@@ -302,3 +302,128 @@ def test_a_checkpoint_without_batchnorm_counters_fits_and_loads(tmp_path):
             assert torch.equal(target(x), source(x))
         assert all(int(v) == 0 for k, v in target.state_dict().items() if k.endswith("num_batches_tracked"))
     assert not any(k.endswith("num_batches_tracked") for k in with_metadata)  # the caller's dict is not changed
+
+
+def _bytes_of(obj, legacy: bool = False) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    torch.save(obj, buf, _use_new_zipfile_serialization=not legacy)
+    return buf.getvalue()
+
+
+def _good() -> dict[str, torch.Tensor]:
+    return build(TINY).state_dict()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda sd: sd["conv1.weight"].view(-1).__setitem__(0, float("nan")),
+            r"conv1\.weight \(1 NaN of 216 values\) is not finite",
+        ),
+        (lambda sd: sd["fc.bias"].fill_(float("inf")), r"fc\.bias \(10 infinite of 10 values\) is not finite"),
+        (
+            lambda sd: sd.__setitem__("fc.weight", sd["fc.weight"].to(torch.complex64)),
+            r"fc\.weight \(complex64\) is not real floating-point",
+        ),
+        (lambda sd: sd.__setitem__("fc.weight", sd["fc.weight"].long()), r"fc\.weight \(int64\) is not real"),
+        (lambda sd: sd.__setitem__("fc.bias", sd["fc.bias"] > 0), r"fc\.bias \(bool\)"),
+        (
+            lambda sd: sd.__setitem__("bn1.num_batches_tracked", torch.tensor(1 + 2j)),
+            r"bn1\.num_batches_tracked \(complex64\)",
+        ),
+    ],
+)
+def test_non_finite_complex_or_integer_weights_are_refused_by_name(change, message):
+    sd = _good()
+    change(sd)
+    with pytest.raises(WeightsError, match=message):
+        load_state_dict(_bytes_of(sd))
+
+
+def test_many_bad_tensors_are_named_three_at_a_time():
+    sd = {k: v.float().fill_(float("nan")) if v.is_floating_point() else v for k, v in _good().items()}
+    with pytest.raises(
+        WeightsError, match=r"conv1\.weight .*, bn1\.weight .*, bn1\.bias .* and \d+ more tensors are not finite"
+    ):
+        load_state_dict(_bytes_of(sd))
+
+
+def test_integer_batchnorm_counters_and_half_precision_load():
+    sd = {k: v.half() if v.is_floating_point() else v for k, v in _good().items()}
+    assert load_state_dict(_bytes_of(sd))["bn1.num_batches_tracked"].dtype == torch.int64
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (lambda: b"", "the file is empty"),
+        (lambda: _bytes_of(_good())[:-200], "zip archive, as torch.save writes, but incomplete or damaged"),
+        (lambda: _bytes_of(_good())[:2000], "incomplete or damaged"),
+        (lambda: _bytes_of(_good(), legacy=True)[:300], "ends too early"),
+        (lambda: b"hello, these are my weights", "it is plain text"),
+        (lambda: b"\x89PNG\r\n\x1a\n" + bytes(100), "it is a PNG image, not a weight file"),
+        (lambda: b"\xff\xd8\xff\xe0" + bytes(100), "it is a JPEG image"),
+        (lambda: bytes(range(256)) * 4, "its bytes are not in the format torch.save writes"),
+    ],
+)
+def test_unreadable_files_are_described_in_the_users_terms(data, message):
+    with pytest.raises(WeightsError) as err:
+        load_state_dict(data())
+    text = str(err.value)
+    assert message in text and "expected a .pth/.pt written by torch.save" in text
+    for internal in ("miniz", "PytorchStreamReader", "EOFError", "KeyError", "RuntimeError", "0x", ": )"):
+        assert internal not in text, internal
+
+
+# -- timm's files (issue 17: "loading a timm state_dict file through the live page's weight upload works") --
+
+
+@pytest.fixture(scope="module")
+def timm_file(tmp_path_factory):
+    """``timm_file(name)``: the path of a .pth written by torch.save from timm's real model ``name`` (every
+    value drawn at random, timm's own names), and that model."""
+    from tests import timm_oracle as oracle
+
+    oracle.import_timm()
+    folder = tmp_path_factory.mktemp("timm")
+    made: dict[str, tuple[Path, torch.nn.Module]] = {}
+
+    def make(name: str) -> tuple[Path, torch.nn.Module]:
+        if name not in made:
+            model = oracle.randomize_(oracle.create(name, "cpu"))
+            path = folder / f"{name}.pth"
+            torch.save(model.state_dict(), path)
+            made[name] = (path, model)
+        return made[name]
+
+    return make
+
+
+@pytest.mark.parametrize(("preset", "layout"), [("resnet50d", None), ("seresnet50", None), ("resnetv2_50", "ResNetV2")])
+def test_a_timm_state_dict_file_loads_into_its_preset_and_gives_timms_logits(timm_file, preset, layout):
+    path, theirs = timm_file(preset)  # the presets carry timm's entry-point names
+    state = load_state_dict(path)
+    assert any(k.startswith("stages.") for k in state) == (layout == "ResNetV2")  # timm's names, not ours
+    report = check_fit(PRESETS[preset], state)
+    assert report.ok, report.summary()
+    assert report.renamed_from == layout
+    assert ("timm's ResNetV2 layout" in report.summary()) == (layout == "ResNetV2")
+    ours = build(PRESETS[preset])
+    assert load_into(ours, PRESETS[preset], state).ok
+    x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():  # float32 resolves ~1e-7 of a logit's size: a relative tolerance as well
+        torch.testing.assert_close(ours.eval()(x), theirs(x), rtol=1e-5, atol=1e-5)
+
+
+def test_a_timm_file_for_another_net_says_what_it_is_and_which_preset_takes_it(timm_file):
+    path, _ = timm_file("resnetv2_50")
+    model = build(PRESETS["resnet50"])
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    report = load_into(model, PRESETS["resnet50"], load_state_dict(path))
+    assert not report.ok
+    text = report.summary()
+    assert "names converted from timm's ResNetV2 layout" in text and "fit the preset 'resnetv2_50'" in text
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())

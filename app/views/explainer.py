@@ -31,7 +31,7 @@ from app.teaching.questions import check_answer, questions_for
 from app.teaching.sections import LectureStep, Section, first_step_of, section, sections, steps
 from app.teaching.slides import CHARTS
 from app.teaching.sources import SOURCES, annotated_lines, marked_code
-from app.widgets import parse_choice, remember, show_error, spec_editor, url_param, write_url
+from app.widgets import literal, parse_choice, query_value, remember, show_error, spec_editor, url_param, write_url
 from resnet_core.spec import describe
 
 MODE_KEY, SECTION_KEY, STEP_KEY, TERM_KEY = "mode", "section", "step", "term"
@@ -87,12 +87,12 @@ READING_CSS = """
 
 
 def current_mode() -> str:
-    return "lecture" if st.query_params.get(MODE_KEY) == "lecture" else "read"
+    return "lecture" if query_value(MODE_KEY, options=("lecture",)) == "lecture" else "read"
 
 
 def requested_step(total: int) -> tuple[int, str | None]:
     """The 1-based step in the URL, clamped to 1 … total, and a notice if the URL's value was bad."""
-    text = st.query_params.get(STEP_KEY, "1")
+    text = query_value(STEP_KEY) or "1"
     try:
         n = int(text)
     except ValueError:
@@ -241,7 +241,7 @@ def lecture() -> None:
             help="Reading mode: this section's full text, its code and questions",
         )
     if notice:
-        st.caption(notice)
+        st.caption(literal(notice))
 
 
 # -- reading mode -----------------------------------------------------------------------------------
@@ -308,7 +308,7 @@ def reading_text(shown: Section) -> None:
     A link to one term (``?section=glossary&term=relu``, the tooltips' links) shows that term first,
     in a box: a ``#relu`` fragment would not survive the page writing its state into the URL.
     """
-    asked = shown.term(st.query_params.get(TERM_KEY, ""))
+    asked = shown.term(query_value(TERM_KEY) or "")
     if asked:
         with st.container(border=True, key="ex_term"):
             st.subheader(asked[0], anchor=False)

@@ -15,17 +15,28 @@ each tooltip; the table has an "Exact numbers" switch and the downloads are exac
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import pandas as pd
 import streamlit as st
 
 from app.components.diagram_view import DiagramEvent, diagram_view
 from app.formatting import shape_text, size_text
-from app.widgets import get_analysis, parse_choice, parse_list, remember, show_error, spec_editor, url_param, write_url
+from app.widgets import (
+    get_analysis,
+    literal,
+    parse_choice,
+    parse_list,
+    query_value,
+    remember,
+    show_error,
+    spec_editor,
+    url_param,
+    write_url,
+)
 from resnet_core import diagram, export
 from resnet_core.analysis import Analysis, LayerRecord
 from resnet_core.geometry import Field, field_after
+from resnet_core.memo import memoize
 from resnet_core.receptive_field import Step, receptive_field_steps
 from resnet_core.selection import Selection, format_input_size
 from resnet_core.spec import PRESETS, ResNetSpec
@@ -64,7 +75,7 @@ PAGE_CSS = (
 # -- cached derived data -------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=64, hash_funcs={ResNetSpec: repr})
+@memoize("explorer.layer_table")
 def layer_table(spec: ResNetSpec, input_size: int | tuple[int, int], exact: bool) -> pd.DataFrame:
     """One row per leaf module, in execution order. ``exact``: numbers stay numbers (sortable, every
     digit); otherwise counts read 25.6 M and bytes 143 MiB (three significant digits)."""
@@ -96,31 +107,31 @@ def layer_table(spec: ResNetSpec, input_size: int | tuple[int, int], exact: bool
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=64, hash_funcs={ResNetSpec: repr})
+@memoize("explorer.csv_text")
 def csv_text(spec: ResNetSpec, input_size: int | tuple[int, int]) -> str:
     """One row per layer, in ``resnet_core.export``'s CSV schema (the CLI's, rows of level "layer" alone)."""
     return export.csv_text(export.layer_rows(get_analysis(spec, input_size)))
 
 
-@st.cache_data(show_spinner=False, max_entries=64, hash_funcs={ResNetSpec: repr})
+@memoize("explorer.json_text")
 def json_text(spec: ResNetSpec, input_size: int | tuple[int, int], arch: str) -> str:
     """``resnet_core.export``'s JSON: byte for byte what ``python -m resnet_core summary … --format json`` prints."""
     return export.json_text(get_analysis(spec, input_size), arch)
 
 
-@st.cache_data(show_spinner=False, max_entries=128, hash_funcs={ResNetSpec: repr})
+@memoize("explorer.dot_text")
 def dot_text(spec: ResNetSpec, input_size: int | tuple[int, int], options: diagram.DiagramOptions) -> str:
     return diagram.to_dot(get_analysis(spec, input_size), options)
 
 
-@st.cache_data(show_spinner=False, max_entries=64, hash_funcs={ResNetSpec: repr})
+@memoize("explorer.node_details")
 def node_details(
     spec: ResNetSpec, input_size: int | tuple[int, int], options: diagram.DiagramOptions
 ) -> diagram.NodeDetails:
     return diagram.node_details(get_analysis(spec, input_size), options)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@memoize("explorer.rendered")
 def rendered(dot: str, fmt: str) -> bytes:
     return diagram.render(dot, fmt)
 
@@ -233,18 +244,12 @@ def diagram_controls(a: Analysis) -> diagram.DiagramOptions:
     )
 
 
-def literal(text: str) -> str:
-    """``text`` for a Markdown message, shown as typed: every ASCII punctuation mark backslash-escaped
-    (CommonMark's escape), so nothing in it is read as Markdown, HTML, an icon or a colour directive."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
-
-
 def selection_from_link(a: Analysis) -> None:
     """On a session's first run, the selection comes from the link's ``sel=``; a name the network does
     not have is dropped with a notice that quotes it as it was typed."""
     if SEL_KEY in st.session_state:
         return
-    wanted = st.query_params.get("sel")
+    wanted = query_value("sel")
     st.session_state[SEL_KEY] = None
     if wanted is None:
         return

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import streamlit as st
+import torch
 from PIL import Image
 
 from app.charts import Span, field_figure, growth_chart
@@ -27,9 +28,12 @@ from app.widgets import (
     write_url,
 )
 from resnet_core.analysis import Analysis, LayerRecord
+from resnet_core.budget import OverBudget, check_gradient
 from resnet_core.geometry import Field
 from resnet_core.images import ImageError, load_image, sample_images
+from resnet_core.memo import memoize
 from resnet_core.receptive_field import Step, computed_span, measure_receptive_field, receptive_field_steps
+from resnet_core.runtime import holding
 from resnet_core.selection import Selection
 from resnet_core.spec import ResNetSpec
 
@@ -72,11 +76,12 @@ def checkerboard(h: int, w: int, square: int = 16) -> Image.Image:
     return Image.fromarray(np.stack([board * 200 + 30] * 3, axis=-1))
 
 
-@st.cache_data(show_spinner=False, max_entries=64, hash_funcs={ResNetSpec: repr})
+@memoize("receptive_field.measured")
 def measured(
     spec: ResNetSpec, layer: str, input_hw: tuple[int, int], unit: tuple[int, int]
 ) -> tuple[tuple[int, int], tuple[int, int]]:
-    return measure_receptive_field(spec, layer, input_hw, unit)
+    with holding(torch.device("cpu")):  # one job at a time on the server's CPU, as Live's passes
+        return measure_receptive_field(spec, layer, input_hw, unit)
 
 
 def layer_parser(names: list[str], title: str) -> Callable[[str], str]:
@@ -241,6 +246,11 @@ def gradient_check(
         st.warning("A big network or input: measuring builds the real model in float64 and may take a few seconds.")
     if too_big_to_build(choice, "the gradient check builds"):
         return  # too_big_to_build said why
+    try:
+        check_gradient(choice.spec, input_hw, layer)  # its memory, estimated before anything is built
+    except OverBudget as e:
+        show_error(e)
+        return
     key = repr((choice.spec, layer, input_hw, unit))
     if st.button("Measure by gradient", key="rf_measure", type="primary"):
         st.session_state.setdefault("rf_measured", set()).add(key)
