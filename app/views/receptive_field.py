@@ -3,7 +3,8 @@
 The walk steps over the layers that change the field (convs and pools with a kernel or stride
 above 1, and additions whose shortcut widened it: ``receptive_field_steps``); "All layers" adds
 the BatchNorms, ReLUs, 1×1 convs and shortcut layers. Previous / Next (or the ← → keys), the slider,
-or a click on a point of the growth curve choose the layer. It opens on the last layer of the first
+or a click on a point of the growth curve choose the layer (the keys through ``app.keyboard``, which
+never loses a press made faster than a rerun). It opens on the last layer of the first
 residual stage, where the field is still well inside the image.
 
 Query parameters: the shared editor's (``arch``, overrides, ``input``) plus ``layer``, ``all``
@@ -22,6 +23,7 @@ import streamlit as st
 from PIL import Image
 
 from app.charts import Span, field_figure, growth_chart
+from app.keyboard import step_keys
 from app.widgets import (
     get_analysis,
     parse_choice,
@@ -153,6 +155,11 @@ def step_layer(names: list[str], delta: int) -> None:
     st.session_state["rf_layer"] = names[max(0, min(len(names) - 1, i))]
 
 
+def go_to(names: list[str], index: int) -> None:
+    """The ← → Home End keys: the layer at ``index`` of the walk."""
+    st.session_state["rf_layer"] = names[index]
+
+
 def on_every(analysis: Analysis) -> None:
     """ "All layers" switched off on a layer that leaves the field as it is: go to the layer before
     it that set that field (the first of the walk when there is none)."""
@@ -192,25 +199,24 @@ def layer_walk(analysis: Analysis, choice: Selection) -> tuple[str, list[str]]:
         st.button(
             "Previous",
             key="rf_prev",
-            shortcut="Left",
             disabled=i == 0,
             on_click=step_layer,
             args=(names, -1),
-            help="The layer before (← key).",
+            help="The layer before (or the ← key; Home: the first).",
             width="stretch",
         )
     with forward:
         st.button(
             "Next",
             key="rf_next",
-            shortcut="Right",
             disabled=i == len(names) - 1,
             on_click=step_layer,
             args=(names, 1),
-            help="The layer after (→ key).",
+            help="The layer after (or the → key; End: the last).",
             width="stretch",
         )
     with every:
+        step_keys("rf_keys", i, len(names), functools.partial(go_to, names))
         st.toggle(
             "All layers",
             key="rf_every",
