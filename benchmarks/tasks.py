@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/tasks.py [--root DIR] [--size 1280x800] [--json FILE]
 
 ``--root`` is any checkout of this app (default: this one); its own ``.venv/bin/python`` serves it
-(``streamlit run app/streamlit_app.py`` on 127.0.0.1, a port from 9000–9999), so the same script
-times the app before and after a change. The browser is Debian's Chromium driven by this
-interpreter's Playwright. The server is warmed by one load of the explorer (torch's import and first
+(``streamlit run app/streamlit_app.py`` on 127.0.0.1, through ``scripts/harness.py``), so the same script
+times the app before and after a change. The browser is Debian's Chromium (``CHROMIUM=`` picks
+another) driven by this interpreter's Playwright. The server is warmed by one load of the explorer (torch's import and first
 trace are not a task's); then each task starts in a new tab at the app's root URL, as a visitor would.
 
 Each task uses the quickest way the page offers and counts what the user does: **clicks** (a
@@ -27,15 +27,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import random
 import re
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -45,7 +40,6 @@ from urllib.parse import parse_qs, urlparse
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 DIAGRAM_TEXT = (
     "[data-testid='resnet-diagram'] svg text, [data-testid='stGraphVizChart'] svg text, "
     "[class*='st-key-'][class*='diagram'] svg text"
@@ -120,8 +114,8 @@ class User:
     def query(self) -> dict[str, str]:
         return {k: v[0] for k, v in parse_qs(urlparse(self.page.url).query).items()}
 
-    def wait_url(self, **params: str) -> None:
-        deadline = time.monotonic() + TIMEOUT_MS / 1000
+    def wait_url(self, timeout_s: float = TIMEOUT_MS / 1000, **params: str) -> None:
+        deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             query = self.query()
             if all(query.get(k) == v for k, v in params.items()):
@@ -155,8 +149,7 @@ def resnet50_and_a_bottleneck(user: User) -> None:
     page.goto(user.base + "/")
     page.locator(DIAGRAM_TEXT).filter(has_text=re.compile("resnet50")).first.wait_for()
     user.settle()
-    layers = page.get_by_role("button", name=re.compile(r"^layers?$", re.I))  # the diagram's level control
-    user.click(layers.first)
+    user.click(page.get_by_role("radio", name=re.compile(r"^layers?$", re.I)).first)  # the diagram's level
     user.settle()
     node = page.locator(DIAGRAM_TEXT).filter(has_text=re.compile(r"1×1 conv"))
     node.first.wait_for()
@@ -173,7 +166,7 @@ def resnet34_vs_50_and_the_bottleneck_panel(user: User) -> None:
         user.click(pair)
         user.settle()
     else:  # two architectures, then each preset in its own select box
-        user.click(page.get_by_role("button", name=re.compile(r"^2\b")).first)
+        user.click(page.get_by_role("radio", name=re.compile(r"^2\b")).first)
         user.settle()
         presets = page.get_by_role("combobox", name=re.compile(r"preset", re.I))
         user.pick(presets.nth(0), "resnet34")
@@ -199,9 +192,10 @@ def receptive_field_through_resnet18(user: User) -> None:
     for target in ("layer1.1.conv2", "layer2.1.conv2", "layer3.1.conv2", "layer4.1.conv2"):
         if user.query().get("layer") != target:
             curve = page.locator(".st-key-rf_growth .js-plotly-plot")
-            if user.has(curve):  # a click on the growth curve's point for that layer
+            names = curve.first.evaluate("e => e.data?.[0]?.customdata ?? null") if user.has(curve) else None
+            if names and target in names:  # a click on the growth curve's point for that layer
                 user.bring_into_view(curve.first)
-                index = curve.first.evaluate(f"e => e.data[0].customdata.indexOf({target!r})")
+                index = names.index(target)
                 point = page.locator(".st-key-rf_growth .scatterlayer .trace").first.locator(".points path")
                 point.nth(index).click(force=True)
                 user.result.clicks += 1
@@ -249,30 +243,27 @@ def the_lecture(user: User) -> None:
     user.click(page.get_by_role("button", name=re.compile(r"Present|lecture", re.I)).first)
     user.settle()
     user.wait_url(mode="lecture")
-    step = int(user.query().get("step", "1"))
-    keys_work = None
+    keys: bool | None = None  # does → advance a step? (tried once)
     while True:
-        if keys_work is not False:
+        nxt = page.get_by_role("button", name=re.compile(r"^Next"))
+        if not nxt.count() or nxt.first.is_disabled():
+            break  # the last step
+        step = int(user.query().get("step", "1"))
+        if keys is not False:
             page.evaluate("() => document.activeElement?.blur()")  # the keys go to the page, not a widget
-            user.press("ArrowRight")
-            user.page.wait_for_timeout(1500)
-            moved = int(user.query().get("step", step)) > step
-            if keys_work is None:
-                keys_work = moved
-                if not moved:
-                    user.result.clicks -= 1  # the key did nothing: not an action of the task
-            if not moved and keys_work:
-                break  # the last step
-        if keys_work is False:
-            nxt = page.get_by_role("button", name=re.compile(r"^Next"))
-            if not nxt.count() or nxt.first.is_disabled():
-                break
+            page.keyboard.press("ArrowRight")
+            try:
+                user.wait_url(step=str(step + 1), timeout_s=10 if keys is None else 120)
+                keys = True
+                user.result.clicks += 1
+            except TimeoutError:
+                if keys:
+                    raise
+                keys = False  # this lecture has no keys: its Next button then
+        if keys is False:
             user.click(nxt.first)
+            user.wait_url(step=str(step + 1))
         user.settle()
-        new = int(user.query().get("step", step))
-        if new == step:
-            break
-        step = new
     page.locator("h1").first.wait_for()
 
 
@@ -289,50 +280,14 @@ TASKS: list[tuple[str, Callable[[User], None]]] = [
 # -- the server and the browser ------------------------------------------------------------------
 
 
-def free_port() -> int:
-    for port in random.sample(range(9000, 10000), 100):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 9000–9999")
-
-
 @contextmanager
 def server(root: Path) -> Iterator[str]:
+    """``streamlit run`` of checkout ``root`` by its own venv's Python (this one's if it has none)."""
+    from scripts.harness import streamlit_server
+
     python = root / ".venv" / "bin" / "python"
-    port = free_port()
-    log = Path(tempfile.mkdtemp(prefix="tasks-")) / "streamlit.log"
-    cmd = [str(python if python.exists() else sys.executable), "-m", "streamlit", "run", "app/streamlit_app.py"]
-    cmd += ["--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]
-    cmd += ["--browser.gatherUsageStats", "false"]
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=root, stdout=out, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"the server exited:\n{log.read_text()[-2000:]}")
-                try:
-                    with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{base} did not answer within 120 s")
-                time.sleep(0.3)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with streamlit_server(root=root, python=str(python) if python.exists() else None) as base:
+        yield base
 
 
 def main(argv: list[str]) -> int:
@@ -343,22 +298,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("tasks", nargs="*", type=int, help="task numbers to run (default: all six)")
     args = parser.parse_args(argv)
     size = tuple(int(v) for v in args.size.split("x"))
-    from playwright.sync_api import sync_playwright
+    from scripts.harness import chromium
 
     chosen = [TASKS[n - 1] for n in args.tasks] if args.tasks else TASKS
     root = args.root.resolve()
     commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     print(f"checkout {root} at {commit.stdout.strip() or '?'}, viewport {size[0]}×{size[1]}")
-    with server(root) as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            warm = browser.new_page()
-            warm.goto(base + "/explorer", timeout=TIMEOUT_MS)
-            warm.locator(DIAGRAM_TEXT).first.wait_for(timeout=TIMEOUT_MS)
-            warm.close()
-            results = [timed(name, browser, base, size, steps) for name, steps in chosen]
-        finally:
-            browser.close()
+    with server(root) as base, chromium() as browser:
+        warm = browser.new_page()
+        warm.goto(base + "/explorer", timeout=TIMEOUT_MS)
+        warm.locator(DIAGRAM_TEXT).first.wait_for(timeout=TIMEOUT_MS)
+        warm.close()
+        results = [timed(name, browser, base, size, steps) for name, steps in chosen]
     print(f"{'task':46} {'clicks':>6} {'typed':>5} {'scrolls':>7} {'seconds':>8}  outcome")
     for r in results:
         print(f"{r.task:46} {r.clicks:>6} {r.typed:>5} {r.scrolls:>7} {r.seconds:>8.1f}  {r.outcome}")

@@ -56,12 +56,17 @@ def chromium_path() -> str:
 
 
 @contextmanager
-def streamlit_server(log_dir: Path | None = None, script: str = "app/streamlit_app.py") -> Iterator[str]:
-    """Run `streamlit run <script>` on 127.0.0.1; yield its base URL once healthy; stop it."""
+def streamlit_server(
+    log_dir: Path | None = None, script: str = "app/streamlit_app.py", root: Path = ROOT, python: str | None = None
+) -> Iterator[str]:
+    """Run `streamlit run <script>` on 127.0.0.1; yield its base URL once healthy; stop it.
+
+    ``root`` is the checkout to serve (its working directory) and ``python`` the interpreter that
+    serves it (default: this one), so a benchmark can serve another checkout with its own venv."""
     port = free_port()
     log_path = Path(log_dir or tempfile.mkdtemp(prefix="e2e-")) / f"streamlit-{port}.log"
     cmd = [
-        sys.executable,
+        python or sys.executable,
         "-m",
         "streamlit",
         "run",
@@ -77,7 +82,7 @@ def streamlit_server(log_dir: Path | None = None, script: str = "app/streamlit_a
     ]
     base = f"http://127.0.0.1:{port}"
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=root, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + STARTUP_S
             while True:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from resnet_core import PRESETS, analyze
@@ -54,15 +55,24 @@ class Visit:
 _visits: dict[tuple[str, int], Visit] = {}
 
 
+@contextlib.contextmanager
+def tab(browser: Browser, size: tuple[int, int]) -> Iterator[tuple[BrowserContext, Page]]:
+    """A new browser context of viewport ``size`` and its one page, closed afterwards."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        yield context, page
+    finally:
+        context.close()
+
+
 def visit(browser: Browser, base: str, page_path: str, size: tuple[int, int]) -> Visit:
     """Load ``page_path`` once per size (cached for the three checks)."""
     key = (page_path, size[0])
     if key not in _visits:
-        context = browser.new_context(viewport={"width": size[0], "height": size[1]})
-        log = RequestLog(context)
-        page = context.new_page()
-        page.set_default_timeout(120_000)
-        try:
+        with tab(browser, size) as (context, page):
+            log = RequestLog(context)
             page.goto(f"{base}/{page_path}")
             settle(page, timeout=180_000)
             with contextlib.suppress(PlaywrightTimeout):  # no visual at all: the visual check says so
@@ -70,8 +80,6 @@ def visit(browser: Browser, base: str, page_path: str, size: tuple[int, int]) ->
             page.wait_for_timeout(1500)  # charts and diagrams finish drawing, fonts settle
             no_error_on(page)
             _visits[key] = Visit(clipped_text(page), log.outside(base), top_of(page, MAIN_VISUAL[page_path]), size[1])
-        finally:
-            context.close()
     return _visits[key]
 
 
@@ -126,10 +134,7 @@ FONTS_JS = """() => {
 def test_presentation_size_makes_body_text_20px_and_charts_alike(browser: Browser, warm_server: str, page_path: str):
     from app.charts import FONT_SIZE, PRESENTATION_FONT_SIZE
 
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
-    page = context.new_page()
-    page.set_default_timeout(120_000)
-    try:
+    with tab(browser, (1920, 1080)) as (_, page):
         page.goto(f"{warm_server}/{page_path}")
         settle(page)
         page.locator(".js-plotly-plot .xtick text").first.wait_for()
@@ -149,18 +154,13 @@ def test_presentation_size_makes_body_text_20px_and_charts_alike(browser: Browse
         settle(page)
         assert parse_qs(urlparse(page.url).query).get("present") == ["1"]
         assert page.evaluate(FONTS_JS)["body"] >= 20
-    finally:
-        context.close()
 
 
 # -- Compare -----------------------------------------------------------------------------------------
 
 
 def test_compare_fits_four_rows_and_the_table_top_on_a_projector(browser: Browser, warm_server: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.set_default_timeout(120_000)
-    try:
+    with tab(browser, (1280, 720)) as (_, page):
         page.goto(f"{warm_server}/compare?n=4")
         settle(page)
         last_row = page.locator(".st-key-cmp_d_preset")
@@ -169,8 +169,6 @@ def test_compare_fits_four_rows_and_the_table_top_on_a_projector(browser: Browse
         assert box and box["y"] + box["height"] <= 720, box
         table = top_of(page, ".cmp-totals")
         assert table is not None and table < 720
-    finally:
-        context.close()
 
 
 def test_compare_classic_pair_is_one_click(page: Page, warm_server: str):
@@ -195,10 +193,7 @@ def current_layer(page: Page) -> str:
 
 
 def test_receptive_field_first_screen_holds_the_field_and_its_curve(browser: Browser, warm_server: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.set_default_timeout(120_000)
-    try:
+    with tab(browser, (1280, 720)) as (_, page):
         page.goto(f"{warm_server}/receptive-field")
         settle(page)
         for key in ("rf_field", "rf_growth"):
@@ -206,8 +201,6 @@ def test_receptive_field_first_screen_holds_the_field_and_its_curve(browser: Bro
             chart.wait_for()
             box = chart.bounding_box()
             assert box and box["y"] < 720 * TOP_SHARE and box["y"] + box["height"] * 0.75 <= 720, (key, box)
-    finally:
-        context.close()
 
 
 def test_receptive_field_walks_by_arrow_keys_and_by_a_click_on_the_curve(page: Page, warm_server: str):
