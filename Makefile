@@ -11,9 +11,10 @@ $(VENV)/.runtime: requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-# The runtime plus test-only tools.
+# The runtime plus test-only tools. requirements.txt as constraints: nothing a test tool asks for (timm's
+# torchvision pins torch==2.13.0) may replace the runtime's pins, torch above all.
 $(VENV)/.testtools: $(VENV)/.runtime requirements-test.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.txt -r requirements-test.txt
 	@touch $@
 
 # Graphviz's `dot` (diagram SVG/PNG export) and Chromium (end-to-end tests), from Debian's packages.

@@ -185,7 +185,9 @@ def _spec_value(info: FieldInfo, widget_value: Any) -> Any:
     """The widget's value as the field's type (ValueError says what the text should be)."""
     if info.kind == "layers":
         return parse_value(info.name, widget_value.replace(" ", ""))
-    return int(widget_value) if info.kind == "int" else widget_value
+    if info.kind == "int":
+        return int(widget_value)
+    return float(widget_value) if info.kind == "float" else widget_value
 
 
 def _set_widgets(prefix: str, choice: Selection) -> None:
@@ -209,7 +211,11 @@ def _field_widget(prefix: str, info: FieldInfo) -> Any:
         return st.text_input(label, key=key, help=help_text)
     if info.kind == "bool":
         return st.toggle(label, key=key, help=help_text)
-    return st.number_input(label, min_value=info.minimum, max_value=info.maximum, step=1, key=key, help=help_text)
+    if info.kind == "float":  # allowed: minimum up to, not including, maximum
+        top = info.maximum - info.step
+        return st.number_input(label, min_value=info.minimum, max_value=top, step=info.step, key=key, help=help_text)
+    lo, hi = int(info.minimum), int(info.maximum)
+    return st.number_input(label, min_value=lo, max_value=hi, step=1, key=key, help=help_text)
 
 
 def _page_switched(seen_key: str) -> bool:

@@ -8,6 +8,10 @@
    each with warm-up then timed runs (CUDA events), printing latency median and p10–p90,
    images/s, achieved multiply-adds/s, share of the GPU's dense peak, and peak memory.
    Goal: resnet50 bfloat16 channels_last ≥ 10,000 images/s at batch 256 on an H100.
+3. The degradation race (``resnet_core.race``): plain-20, plain-56, ResNet-20, ResNet-56 trained side
+   by side on the built-in shapes10 data (bfloat16 autocast + channels_last on CUDA), printing training
+   steps/s per net (against plain-20's, measured in the same race) and each net's final training loss.
+   ``--race-steps 0`` leaves it out; it is skipped, saying so, once ``--budget-s`` is spent.
 
 Sized to finish in about 8 minutes on an H100 (compiles dominate; ``--budget-s`` skips the rest
 of the grid, saying so, once that much time has gone, or once the longest run of the same kind so
@@ -17,6 +21,8 @@ correctness part is printed and the grid runs anyway (exit 1). Without CUDA it p
 exits 0. ``--device cpu`` runs the whole script on the CPU, to test it:
 
     python benchmarks/gpu_check.py --device cpu --arch resnet18 --size 32 --batches 1 --repeats 2 --no-compile
+
+(on the CPU the race defaults to 2 steps of batch 8 on 16×16 images: a check that it runs, not a figure).
 
 Runs on any torch ≥ 2.4.
 """
@@ -36,7 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 
+from benchmarks.bench_race import race_table
 from resnet_core.model import build
+from resnet_core.race import RaceConfig, run_race
 from resnet_core.runtime import (
     DeviceOutOfMemory,
     RunConfig,
@@ -89,6 +97,54 @@ def correctness(arch: str, device: torch.device, dtypes: list[str], batch: int =
     return rows
 
 
+def race(args: argparse.Namespace, cuda: bool, started: float, report: dict, save) -> None:
+    """Section 3: the default race's nets on this device; steps/s and final loss per net into the report."""
+    steps = args.race_steps if args.race_steps is not None else (300 if cuda else 2)
+    if steps <= 0:
+        return
+    if time.monotonic() - started > args.budget_s:
+        report["skipped"].append("degradation race")
+        say(f"\n== degradation race: skipped (over the {args.budget_s:g} s budget)")
+        return
+    small = {} if cuda else {"train_images": 200, "response_images": 32}  # the CPU dry run: a check, not a figure
+    config = RaceConfig(
+        device=args.device,
+        steps=steps,
+        batch=args.race_batch or (128 if cuda else 8),
+        input_size=args.race_size or (32 if cuda else 16),
+        **small,
+    )
+    say(
+        f"\n== degradation race: {', '.join(map(str, config.nets))}, {steps} steps, batch {config.batch}, "
+        f"{config.input_size}×{config.input_size} shapes10"
+    )
+    t0 = time.monotonic()
+    try:
+        result = run_race(config)
+    except Exception as e:  # one failed section must not hide the others' results
+        report["race_error"] = f"{type(e).__name__}: {e}"
+        say(f"  race failed: {report['race_error']}")
+        save()
+        return
+    for line in race_table(result):
+        say(line)
+    say(f"  race wall time {time.monotonic() - t0:.1f} s (data, training, Fig. 7 responses)")
+    report["race"] = {
+        "device": result.device,
+        "device_name": result.device_name,
+        "dtype": result.dtype,
+        "channels_last": result.channels_last,
+        "steps": result.steps_done,
+        "batch": result.batch,
+        "input_size": result.input_size,
+        "nets": [
+            {"label": n.label, "steps_per_s": n.steps_per_s, "final_loss": n.final_loss, "final_error": n.final_error}
+            for n in result.nets
+        ],
+    }
+    save()
+
+
 def say(*args: object) -> None:
     """print, flushed at once: an unattended run that is cut off keeps everything it printed."""
     print(*args, flush=True)
@@ -105,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", type=int, default=224, help="input size (default 224)")
     p.add_argument("--budget-s", type=float, default=360.0, help="stop starting new runs after this many seconds")
     p.add_argument("--json", default=None, help="also write every result to this file (rewritten after each run)")
+    p.add_argument(
+        "--race-steps", type=int, default=None, help="race steps (default 300 on CUDA, 2 on the CPU; 0: no race)"
+    )
+    p.add_argument("--race-batch", type=int, default=None, help="race batch (default 128 on CUDA, 8 on the CPU)")
+    p.add_argument("--race-size", type=int, default=None, help="race input size (default 32 on CUDA, 16 on the CPU)")
     p.add_argument(
         "--device",
         choices=("cuda", "cpu"),
@@ -139,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         "runs": [],
         "failed": [],
         "skipped": [],
+        "race": None,
+        "race_error": None,
         "finished": False,
     }
 
@@ -233,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
         say(f"  skipped (over the {args.budget_s:g} s budget): {'; '.join(report['skipped'])}")
     if runs and runs[0].peak_flops:
         say(f"  peak % = 2 × MAC/s against the dense peak for the math used ({runs[0].peak_flops_mode} etc.)")
+
+    race(args, cuda, started, report, save)
 
     goal = [m for m in runs if m.dtype == "bfloat16" and m.channels_last and m.batch == 256]
     if goal and cuda:

@@ -10,10 +10,19 @@ Three steps, as torchinfo does it: collect (hooks → ``LayerRecord``), aggregat
 totals), and let the callers format. Conventions (see the README):
 
 * ``macs``: multiply-accumulates of Conv2d and Linear layers for one image; ``flops = 2 × macs``.
-* ``other_ops``: a separate, wider count of the rest, per output element: BatchNorm 2 (scale and
-  shift), ReLU 1, residual add 1, pooling one per input element of the window. Never in ``macs``.
-* ``activation_bytes``: elements of the layer's output for one image × bytes of the dtype.
-* receptive field (``rf``, ``jump``, ``padding``): see ``resnet_core.geometry``.
+  The convolutions of the family's additions count too: SE's two 1×1 convs (``fc1``, ``fc2``), ECA's
+  1-D conv across channels, and BlurPool's fixed 3×3 depthwise blur (9 per output element). Biases
+  are not multiply-adds and are not counted (as torch's FlopCounterMode).
+* ``other_ops``: a separate, wider count of the rest, per output element: BatchNorm and GroupNorm 2
+  (scale and shift; GroupNorm's statistics are not counted), ReLU, SiLU and sigmoid 1, residual add 1,
+  attention's channel scaling 1, pooling one per input element of the window. Never in ``macs``.
+* ``activation_bytes``: elements of the layer's output for one image × bytes of the dtype (none for
+  stochastic depth's ``DropPath``, which at inference hands its input on).
+* receptive field (``rf``, ``jump``, ``padding``): see ``resnet_core.geometry``. Dilation enters
+  the recurrence through each conv's own ``dilation``. SE/ECA: the squeeze pools the whole map, so the
+  records of the attention path (``path == "attention"``) show a field covering the whole input; the
+  scaled output keeps the field of the convolutional path (the (rf, jump, padding) triple cannot say
+  "plus a global per-channel gate"), and its record's ``attrs["global_gate"]`` says that it has one.
 """
 
 from __future__ import annotations
@@ -28,11 +37,30 @@ import torch
 from torch import Tensor, nn
 
 from resnet_core.geometry import Field, field_after, output_size, union
-from resnet_core.model import ResidualAdd, ResNet, ZeroPadShortcut, build
+from resnet_core.model import (
+    BlurPool2d,
+    ChannelConv1d,
+    ChannelScale,
+    DropPath,
+    ResidualAdd,
+    ResNet,
+    SamePadAvgPool2d,
+    StdConv2d,
+    ZeroPadShortcut,
+    build,
+)
 from resnet_core.selection import normalize_input_size
 from resnet_core.spec import ResNetSpec
 
 STEM_MODULES = ("conv1", "bn1", "relu", "maxpool")
+
+#: This project's variants of torch's layers are recorded under the torch layer's kind, so that depth,
+#: the diagram and the tables treat them as what they are; ``attrs["variant"]`` says what differs.
+VARIANTS: dict[type, tuple[str, str]] = {
+    StdConv2d: ("Conv2d", "weight-standardised"),
+    SamePadAvgPool2d: ("AvgPool2d", "'same' padding at the end"),
+    ChannelConv1d: ("Conv1d", "across channels"),
+}
 
 
 @dataclass(frozen=True)
@@ -41,10 +69,12 @@ class LayerRecord:
 
     index: int  # execution order, 0-based
     name: str  # torchvision-style module path: "layer2.0.downsample.0", "layer2.0.add"
-    kind: str  # the module's class: "Conv2d", "BatchNorm2d", "ResidualAdd", "ZeroPadShortcut", ...
+    kind: str  # the module's class: "Conv2d", "BatchNorm2d", "ResidualAdd", "ZeroPadShortcut", ... (see VARIANTS)
     stage: str  # "stem", "layer1" … "layerN", "head"
     block: str | None  # "layer2.0", or None in the stem and head
-    path: str  # "main" (the residual branch or the stem/head line), "shortcut", or "join" (add, post-add ReLU)
+    # "main" (the residual branch or the stem/head line), "shortcut", "join" (add, post-add ReLU), or
+    # "attention" (SE/ECA's side branch: pool → convs → gate, and the scaling of the branch by the gate)
+    path: str
     inputs: tuple[str, ...]  # names of the records whose outputs this one read ("input" = the image)
     input_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
@@ -144,7 +174,7 @@ class GroupSummary:
 @dataclass(frozen=True)
 class BlockSummary(GroupSummary):
     index: int = 0  # position within its stage
-    shortcut: str = "identity"  # "identity" | "zero-pad" | "projection" | "avgpool-projection"
+    shortcut: str = "identity"  # "identity" | "zero-pad" | "projection" | "avgpool-projection" | "none" (plain)
     stride: int = 1
     shortcut_params: int = 0
     shortcut_macs: int = 0
@@ -211,8 +241,9 @@ class Analysis:
 
     @property
     def weighted_depth(self) -> int:
-        """Conv and linear layers on the longest path, shortcut projections excluded (the paper's depth)."""
-        return sum(1 for r in self.layers if r.kind in ("Conv2d", "Linear") and r.path != "shortcut")
+        """Conv and linear layers on the longest path, shortcut projections and attention's side branch
+        excluded (the paper's depth; SE-ResNet-50 is still 50 layers deep, Hu et al. Table 2)."""
+        return sum(1 for r in self.layers if r.kind in ("Conv2d", "Linear") and r.path in ("main", "join"))
 
     @property
     def final_field(self) -> LayerRecord:
@@ -241,12 +272,15 @@ def _geometry(
     m: nn.Module, in_hw: tuple[int, int]
 ) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]] | None:
     """(kernel, stride, dilation, pad) along height and along width, or None if the module is pointwise."""
-    if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+    if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, BlurPool2d)):
         k, s, p = _pair(m.kernel_size), _pair(m.stride), _pair(m.padding)
         d = _pair(getattr(m, "dilation", 1))
         return (k[0], s[0], d[0], p[0]), (k[1], s[1], d[1], p[1])
     if isinstance(m, ZeroPadShortcut):
         return (1, m.stride, 1, 0), (1, m.stride, 1, 0)
+    if isinstance(m, nn.ConstantPad2d):  # (left, right, top, bottom): the field moves by the leading pad
+        left, _, top, _ = m.padding
+        return (1, 1, 1, top), (1, 1, 1, left)
     if isinstance(m, nn.AdaptiveAvgPool2d) and _pair(m.output_size) == (1, 1):
         # global pooling: one window over the whole map
         return (in_hw[0], in_hw[0], 1, 0), (in_hw[1], in_hw[1], 1, 0)
@@ -256,14 +290,16 @@ def _geometry(
 def _counts(m: nn.Module, inp: Tensor, out: Tensor) -> tuple[int, int]:
     """(macs, other_ops) for one image."""
     out_el = math.prod(out.shape[1:])
-    if isinstance(m, nn.Conv2d):
+    if isinstance(m, (nn.Conv2d, nn.Conv1d)):  # Conv1d: ECA's conv across channels, (N, C, 1, 1) out
         k = math.prod(m.kernel_size)
         return out_el * (m.in_channels // m.groups) * k, 0
+    if isinstance(m, BlurPool2d):  # a fixed depthwise 3×3 convolution
+        return out_el * m.kernel_size**2, 0
     if isinstance(m, nn.Linear):
         return m.in_features * m.out_features, 0
-    if isinstance(m, nn.BatchNorm2d):
+    if isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
         return 0, 2 * out_el
-    if isinstance(m, (nn.ReLU, ResidualAdd)):
+    if isinstance(m, (nn.ReLU, nn.SiLU, nn.Sigmoid, ResidualAdd, ChannelScale)):
         return 0, out_el
     if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
         return 0, out_el * math.prod(_pair(m.kernel_size))
@@ -273,6 +309,8 @@ def _counts(m: nn.Module, inp: Tensor, out: Tensor) -> tuple[int, int]:
 
 
 def _shortcut_kind(block_records: list[LayerRecord]) -> str:
+    if not any(r.kind == "ResidualAdd" for r in block_records):
+        return "none"  # a plain block (§3.3): no shortcut, no add, so no "join" records either
     kinds = [r.kind for r in block_records if r.path == "shortcut"]
     if not kinds:
         return "identity"
@@ -288,6 +326,8 @@ def _place(name: str) -> tuple[str, str | None, str]:
         block = ".".join(parts[:2])
         if "downsample" in parts:
             path = "shortcut"
+        elif parts[2] == "se":
+            path = "attention"
         elif parts[2] == "add":
             path = "join"
         else:
@@ -323,8 +363,10 @@ def _trace(model: ResNet, x: Tensor, dtype_bytes: int) -> list[LayerRecord]:
             ins = [fields[id(t)] for t in tensors]
         except KeyError:
             raise RuntimeError(f"{name}: input produced outside any traced module") from None
-        fh = union([f[0] for f in ins])
-        fw = union([f[1] for f in ins])
+        # The channel scaling multiplies the branch by a 1×1 gate: its field is the branch's (see the docstring).
+        spatial = ins[:1] if isinstance(m, ChannelScale) else ins
+        fh = union([f[0] for f in spatial])
+        fw = union([f[1] for f in spatial])
         inp = tensors[0]
         geom = _geometry(m, tuple(inp.shape[2:4]) if inp.dim() == 4 else (1, 1))
         if geom is not None:
@@ -342,11 +384,23 @@ def _trace(model: ResNet, x: Tensor, dtype_bytes: int) -> list[LayerRecord]:
             attrs = {"in_channels": m.in_channels, "out_channels": m.out_channels, "groups": m.groups}
         elif isinstance(m, nn.Linear):
             attrs = {"in_features": m.in_features, "out_features": m.out_features}
+        elif isinstance(m, nn.Conv1d):  # ECA's conv across channels: no spatial geometry, a k-tap kernel
+            attrs = {"kernel_size": m.kernel_size[0]}
+        elif isinstance(m, nn.MaxPool2d) and m.ceil_mode:
+            attrs = {"ceil_mode": True}  # Caffe's rounding (stem_pool 'max_ceil')
+        elif isinstance(m, ChannelScale):
+            attrs = {"global_gate": True}
+        elif isinstance(m, DropPath):
+            attrs = {"drop_probability": m.p}  # training only: at inference it hands its input on
+        stored = 0 if isinstance(m, DropPath) else math.prod(out.shape[1:]) * dtype_bytes
+        kind, variant = VARIANTS.get(type(m), (type(m).__name__, None))
+        if variant is not None:
+            attrs["variant"] = variant
         records.append(
             LayerRecord(
                 index=len(records),
                 name=name,
-                kind=type(m).__name__,
+                kind=kind,
                 stage=stage,
                 block=block,
                 path=path,
@@ -357,7 +411,7 @@ def _trace(model: ResNet, x: Tensor, dtype_bytes: int) -> list[LayerRecord]:
                 trainable_params=trainable,
                 macs=macs,
                 other_ops=other,
-                activation_bytes=math.prod(out.shape[1:]) * dtype_bytes,
+                activation_bytes=stored,
                 kernel=geom[0][0] if geom else None,
                 stride=geom[0][1] if geom else None,
                 dilation=geom[0][2] if geom else None,
@@ -379,7 +433,7 @@ def _trace(model: ResNet, x: Tensor, dtype_bytes: int) -> list[LayerRecord]:
             break
         # Shape-preserving by definition; torch's meta kernels for these run as Python decompositions
         # (BatchNorm: dozens of ops per call), most of the trace's time. A fresh tensor keeps ids distinct.
-        if isinstance(m, (nn.BatchNorm2d, nn.ReLU)):
+        if isinstance(m, (nn.BatchNorm2d, nn.GroupNorm, nn.ReLU, nn.SiLU, nn.Sigmoid)):
             m.forward = _meta_same_shape  # type: ignore[method-assign]
         elif isinstance(m, ResidualAdd):
             m.forward = _meta_add  # type: ignore[method-assign]

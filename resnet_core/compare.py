@@ -275,3 +275,61 @@ class Summary:
 def stage_split(analysis: Analysis) -> dict[str, tuple[int, int]]:
     """``{stage: (params, macs)}`` in network order: stem, layer1 … layerN, head."""
     return {s.name: (s.params, s.macs) for s in analysis.stages}
+
+
+# -- what the shortcuts cost: a residual net against its plain counterpart (He et al. 2015, §4.1) ----------
+
+
+@dataclass(frozen=True)
+class ShortcutCost:
+    """``residual`` minus ``plain``, both read from their analyses, and where the difference comes from.
+
+    The paper's plain nets (§3.3) are its ResNets without shortcuts and additions, so every difference
+    lies in two kinds of records the plain net lacks: the residual adds (``ResidualAdd``, path "join";
+    no parameters, no multiply-adds, one other op per output element) and the shortcut paths (option A's
+    zero-padding: nothing counted; B/C/D's 1×1 projection and its BatchNorm: parameters, multiply-adds
+    and BatchNorm's two ops per element). ``explained`` says the totals differ by exactly those.
+    """
+
+    params: int  # totals: residual − plain
+    macs: int
+    other_ops: int
+    adds: int  # ResidualAdd modules in the residual net
+    add_other_ops: int  # their other ops (one addition per output element, per image)
+    shortcut_params: int  # records on the shortcut paths (projections and their BatchNorms)
+    shortcut_macs: int
+    shortcut_other_ops: int
+    projections: int  # blocks whose shortcut holds a projection (options B, C, D)
+
+    @classmethod
+    def of(cls, plain: Analysis, residual: Analysis) -> ShortcutCost:
+        """The cost of ``residual``'s shortcuts; ``plain`` must be the same spec with ``shortcut="none"``."""
+        if plain.spec.shortcut != "none" or residual.spec.shortcut == "none":
+            raise ValueError(
+                f"compare a plain net (shortcut 'none') with a residual one; got shortcut "
+                f"{plain.spec.shortcut!r} and {residual.spec.shortcut!r}"
+            )
+        if residual.spec.replace(shortcut="none") != plain.spec or residual.input_shape != plain.input_shape:
+            raise ValueError("the two nets differ in more than the shortcut (or were analysed at different sizes)")
+        adds = [r for r in residual.layers if r.kind == "ResidualAdd"]
+        shortcut = [r for r in residual.layers if r.path == "shortcut"]
+        return cls(
+            params=residual.totals.params - plain.totals.params,
+            macs=residual.totals.macs - plain.totals.macs,
+            other_ops=residual.totals.other_ops - plain.totals.other_ops,
+            adds=len(adds),
+            add_other_ops=sum(r.other_ops for r in adds),
+            shortcut_params=sum(r.params for r in shortcut),
+            shortcut_macs=sum(r.macs for r in shortcut),
+            shortcut_other_ops=sum(r.other_ops for r in shortcut),
+            projections=sum(1 for b in residual.blocks if b.shortcut in ("projection", "avgpool-projection")),
+        )
+
+    @property
+    def explained(self) -> bool:
+        """True when the totals differ by exactly the adds and the shortcut paths, nothing else."""
+        return (
+            self.params == self.shortcut_params
+            and self.macs == self.shortcut_macs
+            and self.other_ops == self.add_other_ops + self.shortcut_other_ops
+        )

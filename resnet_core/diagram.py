@@ -61,8 +61,11 @@ RANKDIRS: tuple[str, ...] = get_args(RankDir)
 #: multiply-adds, receptive field.
 ANNOTATIONS: tuple[str, ...] = ("shape", "params", "macs", "rf")
 DEFAULT_ANNOTATIONS: frozenset[str] = frozenset({"shape", "params", "macs"})
-#: The shortcut kinds of ``BlockSummary.shortcut``, in the legend's order.
-SHORTCUT_KINDS: tuple[str, ...] = ("identity", "zero-pad", "projection", "avgpool-projection")
+#: The shortcut kinds of ``BlockSummary.shortcut``, in the legend's order; "none" is a plain block
+#: (shortcut option "none"): nothing is drawn for it but a legend line.
+SHORTCUT_KINDS: tuple[str, ...] = ("identity", "zero-pad", "projection", "avgpool-projection", "none")
+#: The kinds drawn as a path around the block (every kind but "none").
+DRAWN_SHORTCUTS: tuple[str, ...] = SHORTCUT_KINDS[:-1]
 RENDER_FORMATS: tuple[str, ...] = ("svg", "png")
 GRAPHVIZ_PACKAGE = "graphviz"
 
@@ -86,12 +89,14 @@ SHORTCUT_STYLE: dict[str, dict[str, str]] = {
     "zero-pad": {"color": GREEN, "fontcolor": "#006B4F", "style": "dashed", "penwidth": "3.5"},
     "projection": {"color": VERMILLION, "fontcolor": "#A84400", "style": "bold", "penwidth": "4"},
     "avgpool-projection": {"color": BLUE, "fontcolor": BLUE, "style": "dotted", "penwidth": "4.5"},
+    "none": {"color": GREY, "fontcolor": GREY, "style": "invis", "penwidth": "1"},  # legend text only
 }
 SHORTCUT_LEGEND: dict[str, str] = {
     "identity": "identity shortcut: x passes unchanged",
     "zero-pad": "option A: subsample, append zero channels (no params)",
     "projection": "projection: 1×1 conv (+ stride) and BN (options B, C; D at stride 1)",
     "avgpool-projection": "option D: average-pool, then 1×1 conv and BN",
+    "none": "plain block: no shortcut, no addition (the paper's plain nets, §3.3)",
 }
 
 FILL_BLOCK = "#E8F1FA"
@@ -288,6 +293,8 @@ def shortcut_text(block: BlockSummary, annotations: frozenset[str] = DEFAULT_ANN
     many = f"× {n} " if n > 1 else ""
     if block.shortcut == "identity":
         return f"{many}identity"
+    if block.shortcut == "none":
+        return f"{many}no shortcut"
     if block.shortcut == "zero-pad":
         r = records[0]
         stride = f"stride {r.stride}, " if r.stride and r.stride > 1 else ""
@@ -631,6 +638,8 @@ def _stage_level(analysis: Analysis, canvas: _Canvas, g: _Graph) -> list[tuple[B
         )
         canvas.edge(g, prev, stage.name)
         for kind, n in _shortcut_tally(stage.blocks).items():
+            if kind not in DRAWN_SHORTCUTS:
+                continue
             tail, head = _LOOP_PORTS[(opts.rankdir, kind == "identity")]
             canvas.edge(
                 g, stage.name, stage.name, **_shortcut_edge(kind, f"{n} {kind}", n), tailport=tail, headport=head
@@ -708,12 +717,16 @@ def _block_level(analysis: Analysis, canvas: _Canvas, g: _Graph) -> list[tuple[B
             drawn += runs
             for run in runs:
                 _block_node(canvas, c, run)
-                canvas.node(c, f"add {run[0].name}", **_ADD_NODE)
+                if run[0].shortcut in DRAWN_SHORTCUTS:
+                    canvas.node(c, f"add {run[0].name}", **_ADD_NODE)
             inner = entry
             for i, run in enumerate(runs):
                 b = run[0]
                 label = _shape_label(runs[i - 1][-1].output_shape, opts) if i else None
                 canvas.edge(c, inner, f"block {b.name}", label=label)
+                if b.shortcut not in DRAWN_SHORTCUTS:  # a plain block: the branch is the whole block
+                    inner = f"block {b.name}"
+                    continue
                 canvas.edge(c, f"block {b.name}", f"add {b.name}")
                 shortcut = _shortcut_edge(b.shortcut, shortcut_text(b, opts.annotations, len(run)), len(run))
                 canvas.edge(c, inner, f"add {b.name}", **shortcut)
@@ -925,6 +938,10 @@ def _legend(g: _Graph, kinds: set[str], strided: bool, folded: bool, canvas: _Ca
         column: list[str] = []  # the entries, stacked one under the other
         for kind in SHORTCUT_KINDS:
             if kind not in kinds:
+                continue
+            if kind not in DRAWN_SHORTCUTS:
+                canvas.node(c, f"legend {kind}", label=_html_lines("no shortcut", [(SHORTCUT_LEGEND[kind], None)]))
+                column.append(f"legend {kind}")
                 continue
             a, b = f"legend {kind} from", f"legend {kind} to"
             for end in (a, b):

@@ -44,6 +44,7 @@ _EXPECTED = {
     "layers": "blocks per stage as integers, e.g. 3,4,6,3",
     "bool": "1 or 0 (true or false)",
     "int": "an integer is expected",
+    "float": "a number is expected, e.g. 0.1",
 }
 _EXPECTED_SIZE = "N or HxW pixels, e.g. 224 or 224x160"
 
@@ -101,6 +102,8 @@ def parse_value(name: str, text: str) -> Any:
             return parse_bool(text)
         if kind == "int":
             return int(text)
+        if kind == "float":
+            return float(text)
     except ValueError:
         raise BadText(name, text, _EXPECTED[kind]) from None
     return text  # a choice: the spec names the allowed ones
@@ -239,6 +242,8 @@ def _flag_options(kind: str, choices: tuple[str, ...]) -> dict[str, Any]:
         return {"choices": choices}
     if kind == "int":
         return {"type": int}
+    if kind == "float":
+        return {"type": float}
     if kind == "bool":
         return {"nargs": "?", "const": True, "type": _flag_bool}  # "--preact" alone means true
     return {}  # layers: read by from_args, which says what was wrong in the CLI's own words

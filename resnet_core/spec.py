@@ -13,14 +13,33 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args, get_type_hints
 
 Block = Literal["basic", "bottleneck"]
-Stem = Literal["imagenet", "cifar", "deep"]
-Shortcut = Literal["A", "B", "C", "D"]
+Stem = Literal["imagenet", "cifar", "deep", "deep_tiered", "deep_wide"]
+Shortcut = Literal["A", "B", "C", "D", "none"]
 StrideOn = Literal["3x3", "1x1"]
 
 BLOCKS: tuple[str, ...] = get_args(Block)
 STEMS: tuple[str, ...] = get_args(Stem)
 SHORTCUTS: tuple[str, ...] = get_args(Shortcut)
 STRIDE_ONS: tuple[str, ...] = get_args(StrideOn)
+
+# -- the ResNet family since 2015 (issue 17): choice types of the fields in the marked block below --
+Attention = Literal["none", "se", "eca"]
+AntiAlias = Literal["none", "avg", "blur"]
+Activation = Literal["relu", "silu"]
+Norm = Literal["batchnorm", "groupnorm"]
+StemPool = Literal["max", "max_ceil", "max_zeropad", "conv"]
+
+ATTENTIONS: tuple[str, ...] = get_args(Attention)
+ANTI_ALIASES: tuple[str, ...] = get_args(AntiAlias)
+ACTIVATIONS: tuple[str, ...] = get_args(Activation)
+NORMS: tuple[str, ...] = get_args(Norm)
+STEM_POOLS: tuple[str, ...] = get_args(StemPool)
+
+#: Groups of every GroupNorm (Wu & He 2018, arXiv:1803.08494, §3.1: G = 32 by default; timm's too).
+GN_GROUPS = 32
+#: Squeeze-and-excitation's reduction ratio r (Hu et al., arXiv:1709.01507, §6.1 and Table 10: r = 16).
+SE_REDUCTION = 16
+MAX_SE_REDUCTION = 1024
 
 MAX_STAGES = 8
 MAX_BLOCKS_PER_STAGE = 1000
@@ -32,7 +51,7 @@ MAX_IN_CHANNELS = 64
 #: Output channels of one block = planes * EXPANSION[block] (He et al. 2015, §4.1 / Table 1).
 EXPANSION: dict[str, int] = {"basic": 1, "bottleneck": 4}
 
-FieldKind = Literal["choice", "int", "bool", "layers"]
+FieldKind = Literal["choice", "int", "float", "bool", "layers"]
 FIELD_KINDS: tuple[str, ...] = get_args(FieldKind)
 _INFO = "resnet_explorer.field"  # the key of a field's FieldInfo in its dataclasses.field metadata
 
@@ -54,8 +73,9 @@ class FieldInfo:
     default: Any = None
     choices: tuple[str, ...] = ()  # kind "choice": the allowed values, from the field's Literal type
     option_texts: tuple[tuple[str, str], ...] = ()  # kind "choice": (value, the editor's text for it)
-    minimum: int = 1  # kind "int": the allowed range
-    maximum: int = 0
+    minimum: float = 1  # kinds "int" (minimum … maximum) and "float" (minimum up to, not including, maximum)
+    maximum: float = 0
+    step: float = 1  # the editor's step for a number
     flag: str = ""  # the CLI flag: "--" + the name with dashes, unless declared
     advanced: bool = False  # the editor shows it under "Advanced fields"
 
@@ -71,22 +91,26 @@ def spec_field(
     help: str,
     *,
     options: dict[str, str] | None = None,
-    maximum: int = 0,
+    minimum: float = 1,
+    maximum: float = 0,
+    step: float = 1,
     flag: str = "",
     advanced: bool = False,
 ) -> Any:
     """A ``ResNetSpec`` field with its ``FieldInfo``: ``width: int = spec_field(64, "int", "Width", "…", maximum=4096)``."""
     if kind not in FIELD_KINDS:
         raise TypeError(f"kind {kind!r} is not one of {', '.join(FIELD_KINDS)}")
-    if kind == "int" and maximum < 1:
-        raise TypeError(f"an int field needs its maximum ({label!r})")
+    if kind in ("int", "float") and maximum <= minimum:
+        raise TypeError(f"a number field needs a maximum above its minimum ({label!r})")
     info = FieldInfo(
         "",
         kind,
         label,
         help,
         option_texts=tuple((options or {}).items()),
+        minimum=minimum,
         maximum=maximum,
+        step=step,
         flag=flag,
         advanced=advanced,
     )
@@ -130,6 +154,9 @@ def _check_field(info: FieldInfo, value: Any) -> None:
         _check_choice(info.name, value, info.choices)
     elif info.kind == "int":
         _check_int(info.name, value, info.minimum, info.maximum)
+    elif info.kind == "float":
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not info.minimum <= value < info.maximum:
+            raise _fail(info.name, value, f"a number from {info.minimum:g} up to (not including) {info.maximum:g}")
     elif info.kind == "bool":
         if not isinstance(value, bool):
             raise _fail(info.name, value, "true or false")
@@ -163,12 +190,16 @@ class ResNetSpec:
         "imagenet",
         "choice",
         "Stem",
-        "'imagenet' (7×7/2 conv + 3×3/2 max-pool), 'cifar' (3×3/1 conv, no pool) "
-        "or 'deep' (three 3×3 convs + max-pool, the 'ResNet-C' stem)",
+        "'imagenet' (7×7/2 conv + 3×3/2 max-pool), 'cifar' (3×3/1 conv, no pool), "
+        "'deep' (three 3×3 convs of width/2, width/2, width + max-pool, the 'ResNet-C' stem), "
+        "'deep_tiered' (3×3 convs of 3·width/8, width/2, width: timm's '*t' nets) or "
+        "'deep_wide' (3×3 convs of width, width, 2·width: timm's '*s' nets; stage 1 then reads 2·width channels)",
         options={
             "imagenet": "imagenet: 7×7/2 + max-pool",
             "cifar": "cifar: 3×3/1",
             "deep": "deep: three 3×3 + max-pool",
+            "deep_tiered": "deep, tiered 3w/8 · w/2 · w (timm *t)",
+            "deep_wide": "deep, wide w · w · 2w (timm *s)",
         },
     )
     width: int = spec_field(
@@ -183,12 +214,14 @@ class ResNetSpec:
         "choice",
         "Shortcut",
         "A zero-pad identity, B projection where the shape changes (torchvision), "
-        "C projection everywhere, D average-pool then projection where the shape changes",
+        "C projection everywhere, D average-pool then projection where the shape changes, "
+        "none: plain net, no shortcut and no addition (the paper's plain baselines, §3.3)",
         options={
             "A": "A: zero-pad identity",
             "B": "B: project on change",
             "C": "C: project always",
             "D": "D: avg-pool + project",
+            "none": "none: plain net, no shortcut",
         },
     )
     stride_on: StrideOn = spec_field(
@@ -241,6 +274,95 @@ class ResNetSpec:
     in_channels: int = spec_field(
         3, "int", "Input channels", "channels of the input image", maximum=MAX_IN_CHANNELS, advanced=True
     )
+    # -- the ResNet family since 2015 (issue 17): dilation, channel attention, anti-aliasing, activation,
+    # norm, stem pooling, stochastic depth, weight standardisation; rules across fields in _check_family --
+    dilated_stages: int = spec_field(
+        0,
+        "int",
+        "Dilated stages (output stride)",
+        "the last N stages keep the resolution and dilate their 3×3 convs instead of striding "
+        "(torchvision's replace_stride_with_dilation; timm's output_stride 16 is N=1, 8 is N=2)",
+        minimum=0,
+        maximum=MAX_STAGES - 1,
+        advanced=True,
+    )
+    attention: Attention = spec_field(
+        "none",
+        "choice",
+        "Channel attention",
+        "channel attention at the end of each residual branch: 'se' squeeze-and-excitation "
+        "(Hu et al., arXiv:1709.01507) or 'eca' efficient channel attention (Wang et al., arXiv:1910.03151)",
+        options={"none": "none", "se": "SE (squeeze-and-excitation)", "eca": "ECA (efficient channel attention)"},
+    )
+    se_reduction: int = spec_field(
+        SE_REDUCTION,
+        "int",
+        "SE reduction r",
+        "SE only: the squeeze keeps channels / r, rounded to a multiple of 8 as timm does "
+        "(16 in the paper; 4 in ResNet-RS)",
+        maximum=MAX_SE_REDUCTION,
+        advanced=True,
+    )
+    anti_alias: AntiAlias = spec_field(
+        "none",
+        "choice",
+        "Anti-aliased downsampling",
+        "anti-aliased downsampling (Zhang, arXiv:1904.11486): the strided 3×3 runs at stride 1 "
+        "and a 2×2 average pool ('avg', timm's resnetaa) or a 3×3 binomial blur ('blur', BlurPool) subsamples",
+        options={"none": "none", "avg": "2×2 average pool (resnetaa)", "blur": "BlurPool (resnetblur)"},
+        advanced=True,
+    )
+    activation: Activation = spec_field(
+        "relu",
+        "choice",
+        "Activation",
+        "the nonlinearity of the stem and the blocks: 'relu' or 'silu' (x·sigmoid(x))",
+        options={"relu": "ReLU", "silu": "SiLU"},
+        advanced=True,
+    )
+    norm: Norm = spec_field(
+        "batchnorm",
+        "choice",
+        "Normalisation",
+        "'batchnorm' or 'groupnorm' (32 groups, Wu & He, arXiv:1803.08494)",
+        options={"batchnorm": "BatchNorm", "groupnorm": "GroupNorm (32 groups)"},
+        advanced=True,
+    )
+    stem_pool: StemPool = spec_field(
+        "max",
+        "choice",
+        "Stem pooling",
+        "the stem's subsampling after its convs: 'max' (3×3/2 max-pool, padding 1), 'max_ceil' "
+        "(3×3/2 max-pool rounding up, no padding: Caffe's, the original SENets), 'max_zeropad' (zero padding, "
+        "then a 3×3/2 max-pool: BiT's) or 'conv' (3×3/2 conv + norm + activation: ResNet-RS)",
+        options={
+            "max": "3×3/2 max-pool",
+            "max_ceil": "max-pool, ceil (Caffe/SENet)",
+            "max_zeropad": "zero-pad + max-pool (BiT)",
+            "conv": "3×3/2 conv (ResNet-RS)",
+        },
+        advanced=True,
+    )
+    drop_path_rate: float = spec_field(
+        0.0,
+        "float",
+        "Stochastic depth rate",
+        "stochastic depth (Huang et al., arXiv:1603.09382): in training, block i of n skips its "
+        "residual branch with probability rate·i/(n−1); no effect on inference or on any count",
+        minimum=0.0,
+        maximum=1.0,
+        step=0.05,
+        advanced=True,
+    )
+    weight_standardization: bool = spec_field(
+        False,
+        "bool",
+        "Weight standardisation",
+        "every conv of the stem, the blocks and the shortcuts standardises its weights per output channel "
+        "(zero mean, unit variance, ε = 1e-8) before convolving (Qiao et al., arXiv:1903.10520); "
+        "with GroupNorm, BiT's recipe (Kolesnikov et al., arXiv:1912.11370)",
+        advanced=True,
+    )
 
     def __post_init__(self) -> None:
         for info in FIELDS:
@@ -248,11 +370,27 @@ class ResNetSpec:
             if info.kind == "layers" and isinstance(value, list):  # accept a list, store the hashable tuple
                 value = tuple(value)
                 object.__setattr__(self, info.name, value)
-            _check_field(info, value)
+            if info.name == "dilated_stages":  # its bound depends on the depth (layers, checked before it)
+                _check_int(info.name, value, 0, len(self.layers) - 1)  # one stage must stride
+            else:
+                _check_field(info, value)
 
         if self.stem == "deep" and self.width % 2:
             raise _fail(
                 "width", self.width, "the deep stem halves the width in its first two convs, so it must be even"
+            )
+        if self.shortcut == "none" and self.zero_init_residual:
+            raise _fail(
+                "zero_init_residual",
+                True,
+                "a plain net (shortcut 'none') has no shortcut to carry the signal, so zeroing each block's last "
+                "BatchNorm would zero every block's output; turn it off or choose a shortcut",
+            )
+        if self.stem == "deep_tiered" and self.width % 8:
+            raise _fail(
+                "width",
+                self.width,
+                "the tiered deep stem's convs have 3·width/8 and width/2 channels, so it must be a multiple of 8",
             )
         if self.block == "basic":
             # torchvision: "BasicBlock only supports groups=1 and base_width=64".
@@ -275,6 +413,50 @@ class ResNetSpec:
                         self.width_per_group,
                         f"stage {i + 1} has {planes} planes, and planes × width_per_group / 64 must be a "
                         f"whole number of channels per group (here {planes * self.width_per_group / 64:g})",
+                    )
+        self._check_family()
+
+    def _check_family(self) -> None:
+        """The issue-17 fields (dilation, attention, anti-aliasing, activation, norm, stem pool, stochastic
+        depth) against the other fields; each on its own is checked by its ``FieldInfo``."""
+        _check_int("dilated_stages", self.dilated_stages, 0, len(self.layers) - 1)  # one stage must stride
+        if self.attention != "se" and self.se_reduction != SE_REDUCTION:
+            raise _fail(
+                "se_reduction",
+                self.se_reduction,
+                f"only squeeze-and-excitation has a reduction ratio; with attention={self.attention!r} "
+                f"it must stay {SE_REDUCTION}",
+            )
+        if self.stem == "cifar" and self.stem_pool != "max":
+            raise _fail("stem_pool", self.stem_pool, "the cifar stem has no pooling; it must stay 'max'")
+        if self.anti_alias != "none":
+            # timm's anti-aliasing (resnetaa*, resnetblur*) sits after the activation of the strided 3×3
+            # of a post-activation block; these combinations have no such place or no reference.
+            if self.preact:
+                raise _fail(
+                    "anti_alias",
+                    self.anti_alias,
+                    "anti-aliased downsampling is defined for post-activation blocks; with preact it must be 'none'",
+                )
+            if self.block == "bottleneck" and self.stride_on == "1x1":
+                raise _fail(
+                    "anti_alias",
+                    self.anti_alias,
+                    "it subsamples after the strided 3×3 conv; with stride_on='1x1' it must be 'none'",
+                )
+            if self.stem_pool in ("max_ceil", "max_zeropad"):
+                raise _fail(
+                    "anti_alias",
+                    self.anti_alias,
+                    f"stem_pool={self.stem_pool!r} has no anti-aliased form; use stem_pool 'max' or 'conv'",
+                )
+        if self.norm == "groupnorm":
+            for where, channels in self.normalized_channels():
+                if channels % GN_GROUPS:
+                    raise _fail(
+                        "norm",
+                        self.norm,
+                        f"GroupNorm splits channels into {GN_GROUPS} groups, and {where} has {channels} channels",
                     )
 
     # -- derived numbers (used by the model, the analysis and the explainer) --------------
@@ -299,8 +481,61 @@ class ResNetSpec:
         return (self.planes(stage) * self.width_per_group // 64) * self.groups
 
     def stage_stride(self, stage: int) -> int:
-        """Stage 1 keeps the resolution; every later stage halves it with stride 2 (§3.3)."""
-        return 1 if stage == 0 else 2
+        """Stage 1 keeps the resolution; every later stage halves it with stride 2 (§3.3), unless it is one
+        of the last ``dilated_stages``, which keep the resolution and dilate instead."""
+        return 1 if stage == 0 or stage >= self.num_stages - self.dilated_stages else 2
+
+    # -- derived numbers of the issue-17 fields --------------------------------------------------
+
+    def stage_dilation(self, stage: int) -> int:
+        """Dilation of a stage's 3×3 convs: doubles at every dilated stage, so the field grows as if it had
+        strided (torchvision's ``self.dilation *= stride``, timm's ``dilation *= stride``)."""
+        return 2 ** max(0, stage - (self.num_stages - self.dilated_stages) + 1)
+
+    def block_dilations(self, stage: int, block: int) -> tuple[int, int]:
+        """(first 3×3, later 3×3s) dilation of one block: a dilated stage's first block still uses the
+        previous stage's dilation in its first 3×3 (torchvision's ``previous_dilation``, timm's
+        ``first_dilation``)."""
+        d = self.stage_dilation(stage)
+        return (self.stage_dilation(stage - 1) if block == 0 and stage > 0 else d), d
+
+    @property
+    def stem_stride(self) -> int:
+        """Subsampling of the stem: ×2 conv and ×2 pool, none for the CIFAR stem."""
+        return 1 if self.stem == "cifar" else 4
+
+    @property
+    def output_stride(self) -> int:
+        """Input pixels per unit of the last stage's map (32 for an ImageNet ResNet; 16 or 8 when dilated)."""
+        stride = self.stem_stride
+        for i in range(self.num_stages):
+            stride *= self.stage_stride(i)
+        return stride
+
+    @property
+    def stem_widths(self) -> tuple[int, ...]:
+        """Output channels of each stem conv: one conv, or three for the deep stems (timm's stem_type)."""
+        w = self.width
+        if self.stem == "deep":
+            return (w // 2, w // 2, w)
+        if self.stem == "deep_tiered":
+            return (3 * (w // 8), w // 2, w)
+        if self.stem == "deep_wide":
+            return (w, w, 2 * w)
+        return (w,)
+
+    @property
+    def stem_channels(self) -> int:
+        """Channels the stem hands to stage 1: the width, or twice it for the 'deep_wide' stem."""
+        return self.stem_widths[-1]
+
+    def normalized_channels(self) -> list[tuple[str, int]]:
+        """(where, channels) of every normalisation layer's input, for GroupNorm's divisibility check."""
+        out = [(f"stem conv {i + 1}", c) for i, c in enumerate(self.stem_widths)]
+        for i in range(self.num_stages):
+            inner = self.bottleneck_width(i) if self.block == "bottleneck" else self.planes(i)
+            out += [(f"stage {i + 1}'s inner convs", inner), (f"stage {i + 1}'s output", self.stage_out_channels(i))]
+        return out
 
     # -- conversions -----------------------------------------------------------------------
 
@@ -372,13 +607,19 @@ def field_names() -> tuple[str, ...]:
 
 
 def _imagenet(block: Block, layers: tuple[int, ...], **kw: Any) -> ResNetSpec:
-    return ResNetSpec(block=block, layers=layers, stem="imagenet", shortcut="B", **kw)
+    return ResNetSpec(block=block, layers=layers, **{"stem": "imagenet", "shortcut": "B", **kw})
 
 
-def _cifar(n: int) -> ResNetSpec:
+def _cifar(n: int, shortcut: Shortcut = "A") -> ResNetSpec:
     # He et al. 2015, §4.2: 3×3 stem conv with 16 filters, then 3 stages of n basic blocks with
     # 16/32/64 filters on 32/16/8 maps, 6n+2 weighted layers, option A shortcuts, 10 classes.
-    return ResNetSpec(block="basic", layers=(n, n, n), stem="cifar", width=16, shortcut="A", num_classes=10)
+    return ResNetSpec(block="basic", layers=(n, n, n), stem="cifar", width=16, shortcut=shortcut, num_classes=10)
+
+
+def _plain_imagenet(layers: tuple[int, ...]) -> ResNetSpec:
+    # He et al. 2015, §3.3 "Plain Network" and Fig. 3 (middle): the same 3×3 convs, widths and stride-2
+    # first convs as the ResNet, with no shortcut and no addition. Compared in Table 2 and Fig. 4.
+    return ResNetSpec(block="basic", layers=layers, stem="imagenet", shortcut="none")
 
 
 #: The named architectures. ImageNet ones are torchvision's (same module names, same numbers).
@@ -403,10 +644,50 @@ PRESETS: dict[str, ResNetSpec] = {
     "resnet56": _cifar(9),
     "resnet110": _cifar(18),
     "resnet1202": _cifar(200),
+    # The paper's plain baselines (shortcut "none"): every ResNet block without its shortcut and add.
+    # Kept after the residual nets, so code that lists the residual presets in order is unchanged.
+    # He et al. 2015, Table 2 and Fig. 4 (left): the 18- and 34-layer plain nets on ImageNet.
+    "plain18": _plain_imagenet((2, 2, 2, 2)),
+    "plain34": _plain_imagenet((3, 4, 6, 3)),
+    # He et al. 2015, §4.2 and Fig. 6 (left): the CIFAR-10 plain nets, 6n+2 layers, n = 3, 5, 7, 9.
+    "plain20": _cifar(3, "none"),
+    "plain32": _cifar(5, "none"),
+    "plain44": _cifar(7, "none"),
+    "plain56": _cifar(9, "none"),
+    # The same §4.2 construction at n = 18 (the depth of the paper's ResNet-110); the paper reports
+    # no plain-110, so this one has no published curve to compare with.
+    "plain110": _cifar(18, "none"),
+}
+
+# -- the ResNet family since 2015 (issue 17): presets as timm 1.0 builds them (timm/models/resnet.py and
+# resnetv2.py; each entry's numbers and outputs are checked against timm in tests/test_timm_family.py) --
+_RESNET_D = {"stem": "deep", "shortcut": "D"}  # "ResNet-D", He et al. 2019, arXiv:1812.01187, §4.1
+_RESNET_T = {"stem": "deep_tiered", "shortcut": "D"}  # timm's '*t': ResNet-D with a 24/32/64 stem
+PRESETS |= {
+    # Bag of Tricks (arXiv:1812.01187) §4.1, Fig. 2c: deep stem + average-pool shortcut; timm resnet50d/101d.
+    "resnet50d": _imagenet("bottleneck", (3, 4, 6, 3), **_RESNET_D),
+    "resnet101d": _imagenet("bottleneck", (3, 4, 23, 3), **_RESNET_D),
+    # timm (Wightman) resnet26t/resnet50t: the D net with a tiered stem, 24/32/64 channels.
+    "resnet26t": _imagenet("bottleneck", (2, 2, 2, 2), **_RESNET_T),
+    "resnet50t": _imagenet("bottleneck", (3, 4, 6, 3), **_RESNET_T),
+    # Hu et al. 2018 (arXiv:1709.01507), SE-ResNet-50 and SE-ResNeXt-50 (32×4d), Table 2; r = 16 (§6.1);
+    # as timm's seresnet50/seresnext50_32x4d: the SE after the last BN of the branch, stride on the 3×3.
+    "seresnet50": _imagenet("bottleneck", (3, 4, 6, 3), attention="se"),
+    "seresnext50_32x4d": _imagenet("bottleneck", (3, 4, 6, 3), groups=32, width_per_group=4, attention="se"),
+    # Wang et al. 2020 (arXiv:1910.03151) ECA on timm's ecaresnet50t (tiered stem, D shortcut).
+    "ecaresnet50t": _imagenet("bottleneck", (3, 4, 6, 3), attention="eca", **_RESNET_T),
+    # Zhang 2019 (arXiv:1904.11486) anti-aliasing, timm's resnetaa50d: 2×2 average pools subsample.
+    "resnetaa50d": _imagenet("bottleneck", (3, 4, 6, 3), anti_alias="avg", **_RESNET_D),
+    # He et al. 2016 (arXiv:1603.05027), pre-activation ResNet-50 as timm's resnetv2_50 (stride on the 3×3).
+    "resnetv2_50": _imagenet("bottleneck", (3, 4, 6, 3), preact=True),
+    # torchvision's resnet50(replace_stride_with_dilation=[False, False, True]) and [False, True, True]:
+    # output stride 16 and 8, the DeepLab backbones (Chen et al. 2017, arXiv:1706.05587, §3.1).
+    "resnet50_os16": _imagenet("bottleneck", (3, 4, 6, 3), dilated_stages=1),
+    "resnet50_os8": _imagenet("bottleneck", (3, 4, 6, 3), dilated_stages=2),
 }
 
 #: The input size each preset family was designed for.
-DEFAULT_INPUT_SIZE: dict[str, int] = {"imagenet": 224, "deep": 224, "cifar": 32}
+DEFAULT_INPUT_SIZE: dict[str, int] = {"imagenet": 224, "deep": 224, "deep_tiered": 224, "deep_wide": 224, "cifar": 32}
 
 
 def default_input_size(spec: ResNetSpec) -> int:

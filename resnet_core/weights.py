@@ -5,6 +5,9 @@ tensors and plain containers, so a file crafted to run code when unpickled is re
 
 torchvision names each file ``<arch>-<first hex digits of its sha256>.pth``; the download checks
 the digest against that suffix, exactly as ``torch.hub.download_url_to_file`` does.
+
+timm's state_dicts load too (``check_fit`` and ``load_into`` rename them first, see ``from_timm``):
+timm's ``ResNet`` already uses torchvision's names; its ``ResNetV2`` and its legacy SENets do not.
 """
 
 from __future__ import annotations
@@ -117,8 +120,9 @@ def cache_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "resnet_explorer"
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """Hex digest of the file at ``path`` under ``hashlib`` algorithm ``algorithm`` (read in 1 MiB chunks)."""
+    h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
@@ -134,12 +138,16 @@ def download(
     sha256_prefix: str | None = None,
     progress: Progress | None = None,
     timeout_s: float = 30.0,
+    digest: tuple[str, str] | None = None,
 ) -> Path:
     """The file at ``url`` in the cache, downloaded first if it is not there (or no longer matches).
 
     ``sha256_prefix`` defaults to the hex suffix of the file name (8+ digits); a file whose digest does
     not start with it is deleted and a WeightsError raised. Written to a temporary file and renamed, so
     a broken download never leaves a file that looks complete.
+
+    ``digest=(algorithm, hex)`` checks a published checksum instead (any ``hashlib`` algorithm, e.g.
+    ``("md5", "c58f…")`` for a dataset whose publisher gives an MD5), with the same guarantees.
     """
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme not in ("http", "https"):
@@ -147,17 +155,21 @@ def download(
     filename = Path(parsed.path).name
     if not filename:
         raise WeightsError(f"url {url!r} does not end in a file name")
-    expected = (sha256_prefix or hash_prefix_from_name(filename) or "").lower()
+    if digest is not None:
+        algorithm, expected, promise = digest[0], digest[1].lower(), "the published checksum is"
+    else:
+        algorithm, promise = "sha256", "the name promises"
+        expected = (sha256_prefix or hash_prefix_from_name(filename) or "").lower()
     directory = cache_dir() if directory is None else Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / filename
-    if target.exists() and (not expected or sha256_of(target).startswith(expected)):
+    if target.exists() and (not expected or file_digest(target, algorithm).startswith(expected)):
         if progress is not None:
             size = target.stat().st_size
             progress(size, size)
         return target
 
-    h = hashlib.sha256()
+    h = hashlib.new(algorithm)
     fd, tmp_name = tempfile.mkstemp(prefix=filename + ".", suffix=".part", dir=directory)
     tmp = Path(tmp_name)
     try:
@@ -181,10 +193,10 @@ def download(
         except (urllib.error.URLError, OSError) as e:
             reason = getattr(e, "reason", e)
             raise WeightsError(f"downloading {url} failed: {reason}; check the network or upload the file") from None
-        digest = h.hexdigest()
-        if expected and not digest.startswith(expected):
+        got = h.hexdigest()
+        if expected and not got.startswith(expected):
             raise WeightsError(
-                f"{filename}: its sha256 is {digest[: max(len(expected), 8)]}…, but the name promises "
+                f"{filename}: its {algorithm} is {got[: max(len(expected), 8)]}…, but {promise} "
                 f"{expected}…; the download is corrupt or not the published file, so it was deleted"
             )
         os.replace(tmp, target)
@@ -255,6 +267,79 @@ def expected_shapes(spec: ResNetSpec) -> dict[str, Shape]:
     return {k: tuple(v.shape) for k, v in build(spec, "meta").state_dict().items()}
 
 
+# -- timm's names → this project's ------------------------------------------------------------------
+
+#: timm ResNetV2 (timm/models/resnetv2.py) → this project, for a key's leading part. The stem's deep
+#: convs and norms are one Sequential here (conv, norm, act, conv, norm, act, conv: indices 0 … 6).
+_TIMM_V2_STEM = {
+    "stem.conv.": "conv1.",
+    "stem.conv1.": "conv1.0.",
+    "stem.norm1.": "conv1.1.",
+    "stem.conv2.": "conv1.3.",
+    "stem.norm2.": "conv1.4.",
+    "stem.conv3.": "conv1.6.",
+    "stem.norm.": "bn1.",  # a post-activation ResNetV2's stem norm
+    "stem.norm3.": "bn1.",
+    "norm.": "final_bn.",  # the pre-activation net's closing BN (its ReLU has no state)
+    "head.fc.": "fc.",
+}
+_TIMM_V2_BLOCK = re.compile(r"^stages\.(\d+)\.blocks\.(\d+)\.(norm|conv)(\d)\.")
+_TIMM_V2_DOWN = re.compile(r"^stages\.(\d+)\.blocks\.(\d+)\.downsample\.(conv|norm)\.")
+#: timm's legacy SENets (timm/models/senet.py, Cadene's port of the original Caffe models).
+_TIMM_SENET = {"layer0.conv1.": "conv1.", "layer0.bn1.": "bn1.", "last_linear.": "fc."}
+
+
+def timm_layout(state_dict: dict[str, Any]) -> str | None:
+    """Which of timm's layouts a state_dict has, when it is not torchvision's: 'ResNetV2', 'SENet' or None."""
+    if any(k.startswith("stages.") for k in state_dict):
+        return "ResNetV2"
+    if any(k.startswith("layer0.") for k in state_dict):
+        return "SENet"
+    return None
+
+
+def from_timm(state_dict: dict[str, Tensor], spec: ResNetSpec) -> dict[str, Tensor]:
+    """``state_dict`` with timm's names (and shapes) replaced by this project's, for a model of ``spec``.
+
+    * timm ``ResNet`` (resnet*, seresnet*, ecaresnet*, resnetaa* …): the same names; returned as it is.
+    * timm ``ResNetV2``: ``stem.conv`` → ``conv1`` (deep stem ``stem.conv1/norm1/conv2/norm2/conv3`` →
+      ``conv1.0/1/3/4/6``); ``stages.{s}.blocks.{b}.norm{k}`` / ``conv{k}`` → ``layer{s+1}.{b}.bn{k}`` /
+      ``conv{k}``; ``…downsample.conv`` → ``…downsample.0`` (``.1`` behind a D shortcut's pool); ``norm`` →
+      ``final_bn``; ``head.fc`` (a 1×1 conv, weight O×I×1×1) → ``fc`` (weight O×I).
+    * timm's legacy SENets: ``layer0.conv1/bn1`` → ``conv1``/``bn1``, ``se_module`` → ``se``,
+      ``last_linear`` → ``fc``.
+
+    Keys it does not know are kept, so ``check_fit`` reports them.
+    """
+    layout = timm_layout(state_dict)
+    if layout is None:
+        return state_dict
+    out: dict[str, Tensor] = OrderedDict()
+    pool = 1 if spec.shortcut == "D" else 0  # the D shortcut's pool comes first and holds nothing
+    for key, value in state_dict.items():
+        new = key
+        if layout == "SENet":
+            new = key.replace(".se_module.", ".se.")
+            for old, repl in _TIMM_SENET.items():
+                if key.startswith(old):
+                    new = repl + key[len(old) :]
+        else:
+            for old, repl in _TIMM_V2_STEM.items():
+                if key.startswith(old):
+                    new = repl + key[len(old) :]
+                    break
+            if m := _TIMM_V2_BLOCK.match(key):
+                s, b, kind, k = m.groups()
+                new = f"layer{int(s) + 1}.{b}.{'bn' if kind == 'norm' else 'conv'}{k}." + key[m.end() :]
+            elif m := _TIMM_V2_DOWN.match(key):
+                s, b, kind = m.groups()
+                new = f"layer{int(s) + 1}.{b}.downsample.{pool + (kind == 'norm')}." + key[m.end() :]
+            if new == "fc.weight" and value.dim() == 4:
+                value = value.flatten(1)  # (O, I, 1, 1) → (O, I): the same numbers
+        out[new] = value
+    return out
+
+
 @dataclass
 class MismatchReport:
     """How a state_dict differs from what a spec's model expects."""
@@ -264,6 +349,7 @@ class MismatchReport:
     mismatched: list[tuple[str, Shape, Shape]] = field(default_factory=list)  # (key, expected, file's)
     fits_preset: str | None = None  # a preset the file loads into exactly, if any
     hint: str | None = None
+    renamed_from: str | None = None  # timm's layout whose names were converted ('ResNetV2', 'SENet'), if any
 
     @property
     def ok(self) -> bool:
@@ -281,8 +367,9 @@ class MismatchReport:
         return rows
 
     def summary(self) -> str:
+        renamed = f" (names converted from timm's {self.renamed_from} layout)" if self.renamed_from else ""
         if self.ok:
-            return "the file fits this architecture exactly"
+            return "the file fits this architecture exactly" + renamed
         parts = []
         for label, items in (("missing", self.missing), ("unexpected", self.unexpected)):
             if items:
@@ -290,7 +377,7 @@ class MismatchReport:
         if self.mismatched:
             k, e, g = self.mismatched[0]
             parts.append(f"{len(self.mismatched)} shape mismatch(es) (e.g. {k}: expected {e}, file has {g})")
-        text = "the weights do not fit this architecture: " + "; ".join(parts)
+        text = f"the weights{renamed} do not fit this architecture: " + "; ".join(parts)
         if self.fits_preset:
             text += f". They fit the preset {self.fits_preset!r}: choose it instead"
         if self.hint:
@@ -299,17 +386,19 @@ class MismatchReport:
 
 
 def check_fit(spec: ResNetSpec, state_dict: dict[str, Tensor]) -> MismatchReport:
-    """Compare keys and shapes with ``spec``'s model; when they differ, name a preset they do fit."""
+    """Compare keys and shapes with ``spec``'s model (timm's names converted first, see ``from_timm``);
+    when they differ, name a preset they do fit."""
     want = expected_shapes(spec)
-    have = {k: tuple(v.shape) for k, v in state_dict.items()}
+    have = _shapes(from_timm(state_dict, spec))
     report = MismatchReport(
         missing=[(k, s) for k, s in want.items() if k not in have and not _is_batch_counter(k)],
         unexpected=[(k, s) for k, s in have.items() if k not in want],
         mismatched=[(k, s, have[k]) for k, s in want.items() if k in have and have[k] != s],
+        renamed_from=timm_layout(state_dict),
     )
     if report.ok:
         return report
-    report.fits_preset = fitting_preset(have)
+    report.fits_preset = fitting_preset(state_dict)
     if report.fits_preset is None and not report.missing and not report.unexpected:
         fc = {k for k, _, _ in report.mismatched}
         if fc <= {"fc.weight", "fc.bias"} and "fc.weight" in have:
@@ -325,9 +414,15 @@ def _is_batch_counter(key: str) -> bool:
     return key == "num_batches_tracked" or key.endswith(".num_batches_tracked")
 
 
-def fitting_preset(have: dict[str, Shape]) -> str | None:
-    """The first preset whose model has exactly these keys and shapes (BatchNorm counters optional), if any."""
+def _shapes(state_dict: dict[str, Tensor]) -> dict[str, Shape]:
+    return {k: tuple(v.shape) for k, v in state_dict.items()}
+
+
+def fitting_preset(state_dict: dict[str, Tensor]) -> str | None:
+    """The first preset whose model has exactly these keys and shapes (BatchNorm counters optional, timm's
+    names converted for each preset), if any."""
     for name, spec in PRESETS.items():
+        have = _shapes(from_timm(state_dict, spec))
         want = expected_shapes(spec)
         want = {k: s for k, s in want.items() if k in have or not _is_batch_counter(k)}
         if len(want) == len(have) and want == have:
@@ -343,6 +438,7 @@ def load_into(model: nn.Module, spec: ResNetSpec, state_dict: dict[str, Tensor])
     """
     report = check_fit(spec, state_dict)
     if report.ok:
+        state_dict = from_timm(state_dict, spec)
         own = model.state_dict()
         absent = [k for k in own if k not in state_dict and _is_batch_counter(k)]
         if absent:

@@ -1,10 +1,14 @@
-"""Shared fixtures: the torchvision reference (copied from ../shared/reference so tests stand alone)."""
+"""Shared fixtures: the torchvision reference (copied from ../shared/reference so tests stand alone), and a
+real HTTP server on 127.0.0.1 for download tests."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import math
+import threading
 import zlib
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -47,3 +51,42 @@ def reference_value(key: str, like: torch.Tensor) -> torch.Tensor:
 
 def reference_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: reference_value(k, t) for k, t in model.state_dict().items()}
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest's output clean
+        pass
+
+    def do_GET(self):
+        self.server.paths.append(self.path)  # type: ignore[attr-defined]
+        super().do_GET()
+
+
+@pytest.fixture
+def server(tmp_path):
+    """(folder it serves, base URL, the server): files written to the folder are downloadable at once;
+    ``server.paths`` lists every path requested."""
+    root = tmp_path / "served"
+    root.mkdir()
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(root)))
+    httpd.paths = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield root, f"http://127.0.0.1:{httpd.server_address[1]}", httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture
+def one_cpu_thread():
+    """torch on one intra-op thread for the test. Training tests use it: on a machine whose cores other
+    processes also use, OpenMP's threads wait for each other at every op and a two-thread step was
+    measured 10–25× slower than a one-thread step (the result does not depend on the thread count)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

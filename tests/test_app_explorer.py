@@ -218,7 +218,13 @@ def test_rerun_for_a_network_already_seen_recomputes_nothing():
 def test_the_spec_editor_is_drawn_from_the_field_metadata():
     """Every ResNetSpec field has its widget, labelled, explained and bounded by its FieldInfo alone."""
     at = run_page({"arch": "resnet50"})
-    widget = {"choice": at.selectbox, "int": at.number_input, "bool": at.toggle, "layers": at.text_input}
+    widget = {
+        "choice": at.selectbox,
+        "int": at.number_input,
+        "float": at.number_input,
+        "bool": at.toggle,
+        "layers": at.text_input,
+    }
     for info in FIELDS:
         w = widget[info.kind](key=info.name)
         assert (w.label, w.help) == (info.label, info.help)

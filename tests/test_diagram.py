@@ -429,3 +429,20 @@ def test_the_canvas_writes_what_the_digraph_api_writes() -> None:
             canvas.edge(b, "layer1.0.conv1", "node", **edge)
         diagram._same_rank(canvas, c, ["legend a", "legend b"])
     assert ours.source == api.source
+
+
+# -- plain nets: no shortcut, no addition -----------------------------------------------------------
+
+
+@needs_dot
+@pytest.mark.parametrize("level", ["stage", "block", "layer"])
+def test_a_plain_net_is_drawn_without_shortcuts_or_additions(level: str) -> None:
+    a = analyze(PRESETS["plain20"])
+    g = layout(to_dot(a, level=level))
+    assert shortcut_edges(g) == []
+    assert not [n for n in g["nodes"] if n.startswith("add ") or n.endswith(".add")]
+    assert "no shortcut, no addition" in to_dot(a, level=level)  # the legend says why none is drawn
+    # the blocks still follow one another: every block node has exactly one edge in
+    if level == "block":
+        heads = [e["head"] for e in g["edges"]]
+        assert all(heads.count(n) == 1 for n in g["nodes"] if n.startswith("block "))

@@ -90,9 +90,9 @@ def test_legend_from_the_diagram_modules_own_styles():
     items = build_payload(SVG, legend=legend)["legend"]
     assert [i["text"] for i in items] == [*diagram.SHORTCUT_KINDS, "folded run"]
     assert [i["dash"] for i in items[:4]] == ["solid", "dashed", "solid", "dotted"]
-    assert [i["kind"] for i in items] == ["edge"] * 4 + ["node"]
+    assert [i["kind"] for i in items] == ["edge"] * len(diagram.SHORTCUT_KINDS) + ["node"]
     assert items[2]["color"] == diagram.VERMILLION and items[2]["width"] == 4.0  # "bold", penwidth 4
-    assert items[4]["fill"] == diagram.FILL_STRIDED and items[4]["double"] is True
+    assert items[-1]["fill"] == diagram.FILL_STRIDED and items[-1]["double"] is True
     assert items[0]["title"] == diagram.SHORTCUT_LEGEND["identity"]
 
 

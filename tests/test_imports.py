@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("analysis",),
     ("receptive_field", "diagram", "export", "compare"),
     ("runtime", "weights", "images"),
+    ("datasets", "signal", "erf", "race"),  # "why residual": training and gradient measurements on real tensors
     ("commands", "commands.bench", "commands.diagram", "commands.summary"),
     ("cli", "__main__"),
     ("__init__",),  # the package's own namespace (``from resnet_core import analyze``) re-exports the rest

@@ -534,6 +534,10 @@ def test_gpu_check_runs_end_to_end_on_the_cpu(capsys, tmp_path):
     ]
     assert all(r["device"] == "cpu" and r["input_size"] == [32, 32] for r in report["runs"])
     assert len(report["correctness"]) == 4
+    # Section 3, the degradation race: a two-step check of the whole path on the CPU.
+    assert "== degradation race: plain20, plain56, resnet20, resnet56, 2 steps" in out
+    assert [n["label"] for n in report["race"]["nets"]] == ["plain20", "plain56", "resnet20", "resnet56"]
+    assert all(n["steps_per_s"] > 0 for n in report["race"]["nets"]) and report["race_error"] is None
 
 
 def test_gpu_check_runs_the_grid_even_when_correctness_errors(capsys, tmp_path, monkeypatch):

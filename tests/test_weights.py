@@ -5,10 +5,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import hashlib
-import http.server
 import socket
-import threading
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -141,32 +138,6 @@ def test_malicious_pickle_is_refused_and_runs_nothing(tmp_path):
 
 
 # -- download from a real HTTP server on 127.0.0.1 ---------------------------------------------
-
-
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    requests: list[str]
-
-    def log_message(self, *args):  # keep pytest's output clean
-        pass
-
-    def do_GET(self):
-        self.server.paths.append(self.path)  # type: ignore[attr-defined]
-        super().do_GET()
-
-
-@pytest.fixture
-def server(tmp_path):
-    root = tmp_path / "served"
-    root.mkdir()
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(root)))
-    httpd.paths = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield root, f"http://127.0.0.1:{httpd.server_address[1]}", httpd
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def _publish(root: Path, stem: str, prefix: str | None = None) -> tuple[str, bytes]:

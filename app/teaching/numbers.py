@@ -64,7 +64,7 @@ def projections(a: Analysis) -> int:
 
 def downsample_blocks(a: Analysis) -> int:
     """Blocks whose shortcut is not the plain identity (any ``downsample`` module)."""
-    return sum(1 for b in a.blocks if b.shortcut != "identity")
+    return sum(1 for b in a.blocks if b.shortcut not in ("identity", "none"))
 
 
 def stage_channels(spec: ResNetSpec) -> list[int]:
