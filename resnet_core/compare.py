@@ -23,7 +23,7 @@ and fields this library has, so a pair naming presets still to come appears once
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -210,9 +210,10 @@ CLASSIC_PAIRS: tuple[Pair, ...] = (
         "ResNet-34 with zero-padded, projection-where-needed and projection-everywhere shortcuts (§3.3, Table 3).",
     ),
     Pair(
-        "Plain vs residual 34",
-        (("plain34", {}), ("resnet34", {})),
-        "The same 34 layers without and with shortcuts (He et al. 2015, Fig. 3 and Table 2).",
+        "Plain-34 vs ResNet-34 A vs B",
+        (("plain34", {}), ("resnet34", {"shortcut": "A"}), ("resnet34", {"shortcut": "B"})),
+        "The same 34 layers without shortcuts, with parameter-free shortcuts (A) and with projections where "
+        "the shape changes (B): He et al. 2015, Fig. 3, Table 2 and §3.3.",
     ),
     Pair(
         "ResNet-18 vs 34 vs 50 vs 101",
@@ -223,6 +224,18 @@ CLASSIC_PAIRS: tuple[Pair, ...] = (
         "ResNet-50 vs ResNeXt-50 vs Wide-50",
         (("resnet50", {}), ("resnext50_32x4d", {}), ("wide_resnet50_2", {})),
         "Three ways to spend a bottleneck: plain, grouped (32×4d), twice as wide.",
+    ),
+    Pair(
+        "ResNet-50 vs 50-D vs SE vs ECA-50-T",
+        (("resnet50", {}), ("resnet50d", {}), ("seresnet50", {}), ("ecaresnet50t", {})),
+        "timm's most used tweaks of ResNet-50: the deep stem and average-pool shortcut (ResNet-D, "
+        "arXiv:1812.01187), squeeze-excitation (arXiv:1709.01507), ECA with a tiered stem (arXiv:1910.03151).",
+    ),
+    Pair(
+        "ResNet-50 vs 50-D vs anti-aliased 50-D",
+        (("resnet50", {}), ("resnet50d", {}), ("resnetaa50d", {})),
+        "ResNet-D and its anti-aliased version: each strided 3×3 runs at stride 1 and a 2×2 average pool "
+        "subsamples (Zhang, arXiv:1904.11486).",
     ),
     Pair(
         "CIFAR ResNet-20 vs 56 vs 110",
@@ -254,6 +267,7 @@ class Summary:
     params: int
     macs: int
     flops: int
+    other_ops: int
     activation_bytes: int
     weighted_depth: int
     final_rf: int
@@ -265,6 +279,7 @@ class Summary:
             params=analysis.totals.params,
             macs=analysis.totals.macs,
             flops=analysis.totals.flops,
+            other_ops=analysis.totals.other_ops,
             activation_bytes=analysis.totals.activation_bytes,
             weighted_depth=analysis.weighted_depth,
             final_rf=analysis.final_field.rf,
@@ -333,3 +348,20 @@ class ShortcutCost:
             and self.macs == self.shortcut_macs
             and self.other_ops == self.add_other_ops + self.shortcut_other_ops
         )
+
+
+def shortcut_costs(analyses: Sequence[Analysis]) -> list[tuple[int, int, ShortcutCost]]:
+    """``(plain, residual, cost)`` for every pair of ``analyses`` (by index) where one is a plain net
+    and the other is that same net with shortcuts, at the same input: what its shortcuts cost."""
+    found = []
+    for i, plain in enumerate(analyses):
+        if plain.spec.shortcut != "none":
+            continue
+        for j, residual in enumerate(analyses):
+            if (
+                residual.spec.shortcut != "none"
+                and residual.spec.replace(shortcut="none") == plain.spec
+                and residual.input_shape == plain.input_shape
+            ):
+                found.append((i, j, ShortcutCost.of(plain, residual)))
+    return found

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import app.views.compare as compare_view
-from resnet_core import PRESETS, analyze, default_input_size
+from resnet_core import PRESETS, analyze, build, default_input_size
 from resnet_core.compare import Summary, classic_pairs, classic_panel, stage_split
 from resnet_core.units import byte_size, count
 from tests.apptest import plotly_figure as figure
@@ -62,7 +62,9 @@ def test_default_rows_are_resnet18_34_50_with_human_totals_and_exact_tooltips(de
     assert [v for v, _, _ in table["Activation memory (float32)"]] == [byte_size(s.activation_bytes) for s in nets]
     assert table["Activation memory (float32)"][2][2].startswith(f"{a50.activation_bytes:,} bytes")
     shown = [v for row in table.values() for v, _, _ in row]
-    assert len(shown) == 6 * 3 and not any(re.search(r"\d,\d{3}", v) for v in shown), "no machine numbers shown"
+    assert len(shown) == len(compare_view.METRICS) * 3 and not any(re.search(r"\d,\d{3}", v) for v in shown), (
+        "no machine numbers shown"
+    )
     assert at.query_params["n"] == "3"
     assert [at.query_params[f"{p}_arch"] for p in "abc"] == ["resnet18", "resnet34", "resnet50"]
 
@@ -235,3 +237,68 @@ def test_an_input_too_small_is_an_error_message_not_a_traceback():
     assert at.error and "too small" in at.error[0].value
     assert not [e for e in at.get("html") if "<table" in e.proto.body]  # no half-filled table
     assert figure(at, "cmp_block_bars")  # the bottleneck panel still renders
+
+
+def shortcut_rows(at: AppTest) -> list[list[str]]:
+    """The shortcut-cost table as rows of cell tooltips (exact signed differences), from the page's HTML."""
+    body = next(e.proto.body for e in at.get("html") if "cmp-shortcuts" in e.proto.body)
+    rows = re.findall(r"<tr><th>.*?</th>(.*?)</tr>", body.split("<tbody>", 1)[1])
+    return [[html.unescape(t) for t in re.findall(r'<td title="([^"]*)"', row)] for row in rows]
+
+
+def test_plain_34_against_resnet_34_a_and_b_shows_what_the_shortcuts_cost():
+    """Issue 16: the paper's point by numbers. Option A adds no parameter and no multiply-add, only the
+    adds (other ops); option B adds exactly its projection shortcuts, read off the model's modules."""
+    at = run()
+    pairs = {p.label: i for i, p in enumerate(classic_pairs())}
+    at.button(key=f"cmp_pair_{pairs['Plain-34 vs ResNet-34 A vs B']}").click().run()
+    assert not at.exception and not at.error
+    assert [at.query_params[f"{p}_arch"] for p in "abc"] == ["plain34", "resnet34", "resnet34"]
+    plain, option_a, option_b = (
+        analyze(s, 224) for s in (PRESETS["plain34"], PRESETS["resnet34"].replace(shortcut="A"), PRESETS["resnet34"])
+    )
+    table = totals(at)
+    assert table["Parameters"][1][0] == table["Parameters"][0][0] and table["Parameters"][1][1] == ""  # not tinted
+    assert table["Multiply-adds (MACs)"][1][1] == ""
+    adds = sum(b.output_shape[1] * b.output_shape[2] * b.output_shape[3] for b in option_a.blocks)
+    assert option_a.totals.other_ops - plain.totals.other_ops == adds > 0
+    model = build(PRESETS["resnet34"], "meta")
+    projections = [b.downsample for b in model.modules() if getattr(b, "downsample", None) is not None]
+    projection_params = sum(p.numel() for d in projections for p in d.parameters())
+    shortcut_convs = [r for r in option_b.layers if r.path == "shortcut" and r.kind == "Conv2d"]
+    projection_macs = sum(
+        r.input_shape[1] * r.output_shape[1] * r.output_shape[2] * r.output_shape[3] for r in shortcut_convs
+    )
+    assert len(projections) == 3 and projection_params > 0
+    rows = shortcut_rows(at)
+    assert rows == [
+        ["+0 parameters", "+0 multiply-adds", f"{adds:+,} other ops"],
+        [
+            f"{projection_params:+,} parameters",
+            f"{projection_macs:+,} multiply-adds",
+            f"{option_b.totals.other_ops - plain.totals.other_ops:+,} other ops",
+        ],
+    ]
+    assert option_b.totals.params - plain.totals.params == projection_params
+    body = next(e.proto.body for e in at.get("html") if "cmp-shortcuts" in e.proto.body)
+    assert "16 additions" in body and "3 projection shortcuts" in body
+    assert "no extra parameter" in " ".join(c.value for c in at.caption)
+
+
+def test_no_shortcut_table_without_a_plain_net_and_its_counterpart(default_page):
+    assert not [e for e in default_page.get("html") if "cmp-shortcuts" in e.proto.body]
+    at = run({"n": "2", "a_arch": "plain20", "b_arch": "resnet32"})  # plain, but not the same net
+    assert not at.error and columns(at) == ["plain20", "resnet32"]
+    assert not [e for e in at.get("html") if "cmp-shortcuts" in e.proto.body]
+
+
+def test_the_timm_family_pairs_are_one_click_away():
+    """Issue 17: resnet50 against the tweaks practitioners compare it with, when the presets exist."""
+    at = run()
+    pairs = {p.label: i for i, p in enumerate(classic_pairs())}
+    at.button(key=f"cmp_pair_{pairs['ResNet-50 vs 50-D vs SE vs ECA-50-T']}").click().run()
+    assert not at.exception and not at.error
+    assert columns(at) == ["resnet50", "resnet50d", "seresnet50", "ecaresnet50t"]
+    assert totals(at)["Parameters"][2][2].startswith(f"{analyze(PRESETS['seresnet50'], 224).totals.params:,} ")
+    at.button(key=f"cmp_pair_{pairs['ResNet-50 vs 50-D vs anti-aliased 50-D']}").click().run()
+    assert columns(at) == ["resnet50", "resnet50d", "resnetaa50d"]

@@ -209,3 +209,15 @@ def test_a_network_too_big_to_build_offers_no_gradient_check():
     assert not [b for b in at.button if b.key == "rf_measure"]
     assert any(f"{params:,} parameters" in e.value for e in at.error), [e.value for e in at.error]
     assert at.get("plotly_chart")  # the computed field is still shown
+
+
+@pytest.mark.parametrize("arch", ["plain18", "plain20"])
+def test_plain_nets_walk_their_convs_alone(arch):
+    """Issue 16: a plain net (no shortcut, no add) opens, walks and draws its growth like any other."""
+    at = run({"arch": arch})
+    assert not at.error and not at.warning
+    a = analyze(PRESETS[arch], 224 if arch == "plain18" else 32)
+    assert layer_of(at) == default_layer(a)
+    assert at_options(at) == walk(a, False)
+    assert all(a.layer(name).kind != "ResidualAdd" for name in walk(a, False))
+    assert figure(at, "rf_growth")["data"][0]["y"] == [s.rf for s in growth_steps(a)]

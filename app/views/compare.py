@@ -40,15 +40,17 @@ from resnet_core.compare import (
     PANEL_BLOCK,
     BlockCount,
     Pair,
+    ShortcutCost,
     Summary,
     check_panel_args,
     classic_pairs,
     classic_panel,
     panel_network,
+    shortcut_costs,
     stage_split,
 )
 from resnet_core.diagram import block_figure
-from resnet_core.selection import Selection
+from resnet_core.selection import Selection, to_query
 from resnet_core.spec import MAX_WIDTH
 from resnet_core.units import byte_size, count, size_text
 
@@ -74,6 +76,12 @@ METRICS: tuple[Metric, ...] = (
     Metric("Parameters", "params", count, "trainable parameters"),
     Metric("Multiply-adds (MACs)", "macs", count, "multiply-accumulates (conv + fc, one image)"),
     Metric("FLOPs = 2 × MACs", "flops", count, "floating-point operations"),
+    Metric(
+        "Other ops (adds, BatchNorm, ReLU, pooling)",
+        "other_ops",
+        count,
+        "element-wise operations outside the MACs, one image (residual add 1, BatchNorm 2, ReLU 1 per element)",
+    ),
     Metric("Activation memory (float32)", "activation_bytes", byte_size, "bytes of layer outputs, one image"),
     Metric("Weighted depth (conv + fc layers)", "weighted_depth", str, "conv + fc layers on the main path"),
     Metric("Receptive field of the last map", "final_rf", lambda v: f"{v} px", "input pixels"),
@@ -87,6 +95,7 @@ TABLE_CSS = """<style>
 .cmp-totals tbody th { text-align: left; font-weight: 400; font-size: 0.8em; }
 .cmp-totals td { text-align: right; font-weight: 600; white-space: nowrap; }
 .cmp-totals td small { font-weight: 400; font-size: 0.7em; opacity: 0.85; margin-left: 0.4em; }
+.cmp-totals td.cmp-where { text-align: left; font-weight: 400; font-size: 0.7em; white-space: normal; }
 .cmp-letter { display: inline-block; min-width: 1.4em; text-align: center; border-radius: 0.3em;
   color: white; font-weight: 700; margin-right: 0.3em; }
 </style>"""
@@ -180,7 +189,10 @@ def apply_pair(pair: Pair) -> None:
     members = pair.specs()
     st.session_state["cmp_n"] = len(members)
     for prefix, (arch, spec) in zip(PREFIXES, members, strict=False):
-        set_choice(prefix, Selection(arch, spec, default_input_size(spec)))
+        choice = Selection(arch, spec, default_input_size(spec))
+        set_choice(prefix, choice)
+        # A row not drawn yet in this session starts its editor from the URL: the member goes there too.
+        write_url({k: None for k in st.query_params if k.startswith(prefix)} | to_query(choice, prefix))
 
 
 def on_row_preset(prefix: str) -> None:
@@ -270,6 +282,54 @@ def totals_section(labels: list[str], summaries: list[Summary]) -> None:
         mime="text/csv",
         key="cmp_totals_csv",
         icon=":material/download:",
+    )
+
+
+def cost_cells(delta: int, unit: str) -> str:
+    """One cell of the shortcut-cost table: the signed human difference, the exact one in its tooltip."""
+    text = "0" if delta == 0 else ("+" if delta > 0 else "−") + count(abs(delta))
+    return f'<td title="{html.escape(f"{delta:+,} {unit}")}">{html.escape(text)}</td>'
+
+
+def shortcut_html(costs: list[tuple[int, int, ShortcutCost]]) -> str:
+    """Each residual row against its plain counterpart: what the totals gained, and from where."""
+    rows = []
+    for plain, residual, cost in costs:
+        where = [f"{cost.adds} additions (one per element of each block's output), no weights"]
+        if cost.projections:
+            where.append(
+                f"{cost.projections} projection shortcuts (1×1 conv + BatchNorm): exactly their "
+                f"{count(cost.shortcut_params)} parameters and {count(cost.shortcut_macs)} multiply-adds"
+            )
+        elif cost.shortcut_other_ops == 0:
+            where.append("identity and zero-padding shortcuts: nothing to count")
+        if not cost.explained:  # ShortcutCost.of says what the difference is made of; it should add up
+            where.append("the totals differ by more than the adds and shortcuts: please report this pair")
+        rows.append(
+            f"<tr><th>{letter_badge(residual)}− {letter_badge(plain)}</th>"
+            + cost_cells(cost.params, "parameters")
+            + cost_cells(cost.macs, "multiply-adds")
+            + cost_cells(cost.other_ops, "other ops")
+            + f'<td class="cmp-where">{html.escape("; ".join(where))}</td></tr>'
+        )
+    return (
+        '<table class="cmp-totals cmp-shortcuts" data-testid="cmp-shortcuts"><thead><tr><th></th>'
+        "<th>Parameters</th><th>Multiply-adds</th><th>Other ops</th><th>Where the difference is</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def shortcut_section(analyses: list[Analysis]) -> None:
+    """When a plain net and the same net with shortcuts are both chosen: what the shortcuts cost."""
+    costs = shortcut_costs(analyses)
+    if not costs:
+        return
+    st.subheader("What the shortcuts cost")
+    st.html(shortcut_html(costs))
+    st.caption(
+        "Differences of the totals above, each read from the two analyses. He et al. 2015 (arXiv:1512.03385), "
+        '§4.1: with option A "the ResNets have no extra parameter compared to their plain counterparts"; '
+        "option B (§3.3) projects only where the shape changes, and those projections are all it adds."
     )
 
 
@@ -431,6 +491,7 @@ def main() -> None:
     summaries = [Summary.of(a) for a in analyses] if analyses is not None else None
     if analyses is not None and summaries is not None:
         totals_section(labels, summaries)
+        shortcut_section(analyses)
         stages_section(labels, choices, analyses)
     st.divider()
     classic_panel_section()
