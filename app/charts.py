@@ -144,14 +144,20 @@ def preset_scatter(presets: dict[str, Summary], chosen: list[tuple[str, str, Sum
     """Parameters against MACs for every preset (``presets``: name → its totals at its own input
     size), the chosen ones (letter, title, totals) marked.
 
-    A chosen architecture that sits exactly on a preset's point takes over that point's label."""
-    names = list(presets)
+    Presets on the same point (a plain net and its option-A ResNet) share one label, "resnet20 = plain20";
+    a chosen architecture that sits exactly on a preset's point takes over that point's label."""
     params = [s.params / 1e6 for s in presets.values()]
     macs = [s.macs / 1e9 for s in presets.values()]
     exact = [[n, human(s.macs), human(s.params)] for n, s in presets.items()]
     picked = [(s.macs / 1e9, s.params / 1e6, f"{letter}: {short_title(title)}") for letter, title, s in chosen]
     on_picked = {(x, y) for x, y, _ in picked}
-    labels = ["" if (x, y) in on_picked else n for x, y, n in zip(macs, params, names, strict=True)]
+    sharing: dict[tuple[float, float], list[str]] = {}
+    for x, y, name in zip(macs, params, presets, strict=True):
+        sharing.setdefault((x, y), []).append(name)
+    labels = [
+        "" if (x, y) in on_picked or sharing[x, y][0] != name else " = ".join(sharing[x, y])
+        for x, y, name in zip(macs, params, presets, strict=True)
+    ]
     positions = label_positions(picked + list(zip(macs, params, labels, strict=True)))
     fig = go.Figure()
     fig.add_scatter(

@@ -138,3 +138,13 @@ def test_the_figures_hold_the_numbers_they_were_given(built) -> None:
 def test_hover_labels_are_human_then_exact() -> None:
     assert charts.human(25_557_032) == "25.6 M (25,557,032)"
     assert charts.human(640) == "640"
+
+
+def test_presets_on_one_point_share_one_label(built) -> None:
+    """A plain CIFAR net and its option-A ResNet have the same totals: one label names both."""
+    cifar = [n for n, s in PRESETS.items() if s.stem == "cifar"]
+    presets = built["preset_scatter"].data[0]
+    labels = dict(zip(cifar, presets.text, strict=True))
+    assert labels["resnet56"] == "resnet56 = plain56" and labels["plain56"] == ""
+    assert labels["resnet20"] == ""  # the chosen A sits on it and takes the label
+    assert labels["resnet1202"] == "resnet1202"
