@@ -241,7 +241,7 @@ def test_an_input_too_small_is_an_error_message_not_a_traceback():
 
 def shortcut_rows(at: AppTest) -> list[list[str]]:
     """The shortcut-cost table as rows of cell tooltips (exact signed differences), from the page's HTML."""
-    body = next(e.proto.body for e in at.get("html") if "cmp-shortcuts" in e.proto.body)
+    body = next(e.proto.body for e in at.get("html") if 'data-testid="cmp-shortcuts"' in e.proto.body)
     rows = re.findall(r"<tr><th>.*?</th>(.*?)</tr>", body.split("<tbody>", 1)[1])
     return [[html.unescape(t) for t in re.findall(r'<td title="([^"]*)"', row)] for row in rows]
 
@@ -251,7 +251,7 @@ def test_plain_34_against_resnet_34_a_and_b_shows_what_the_shortcuts_cost():
     adds (other ops); option B adds exactly its projection shortcuts, read off the model's modules."""
     at = run()
     pairs = {p.label: i for i, p in enumerate(classic_pairs())}
-    at.button(key=f"cmp_pair_{pairs['Plain-34 vs ResNet-34 A vs B']}").click().run()
+    at.button(key=f"cmp_pair_{pairs['Plain vs ResNet-34']}").click().run()
     assert not at.exception and not at.error
     assert [at.query_params[f"{p}_arch"] for p in "abc"] == ["plain34", "resnet34", "resnet34"]
     plain, option_a, option_b = (
@@ -280,16 +280,16 @@ def test_plain_34_against_resnet_34_a_and_b_shows_what_the_shortcuts_cost():
         ],
     ]
     assert option_b.totals.params - plain.totals.params == projection_params
-    body = next(e.proto.body for e in at.get("html") if "cmp-shortcuts" in e.proto.body)
+    body = next(e.proto.body for e in at.get("html") if 'data-testid="cmp-shortcuts"' in e.proto.body)
     assert "16 additions" in body and "3 projection shortcuts" in body
     assert "no extra parameter" in " ".join(c.value for c in at.caption)
 
 
 def test_no_shortcut_table_without_a_plain_net_and_its_counterpart(default_page):
-    assert not [e for e in default_page.get("html") if "cmp-shortcuts" in e.proto.body]
+    assert not [e for e in default_page.get("html") if 'data-testid="cmp-shortcuts"' in e.proto.body]
     at = run({"n": "2", "a_arch": "plain20", "b_arch": "resnet32"})  # plain, but not the same net
     assert not at.error and columns(at) == ["plain20", "resnet32"]
-    assert not [e for e in at.get("html") if "cmp-shortcuts" in e.proto.body]
+    assert not [e for e in at.get("html") if 'data-testid="cmp-shortcuts"' in e.proto.body]
 
 
 def test_the_timm_family_pairs_are_one_click_away():

@@ -58,6 +58,7 @@ LETTERS = ("A", "B", "C", "D")
 PREFIXES = tuple(letter.lower() + "_" for letter in LETTERS)
 DEFAULT_ARCHS = ("resnet18", "resnet34", "resnet50", "resnet101")
 DEFAULT_N = 3
+FEATURED_PAIRS = 3  # buttons on the bar; the rest under "More pairs"
 MORE, LESS = "rgba(245, 133, 24, 0.28)", "rgba(76, 120, 168, 0.28)"  # tints against A
 
 
@@ -95,7 +96,11 @@ TABLE_CSS = """<style>
 .cmp-totals tbody th { text-align: left; font-weight: 400; font-size: 0.8em; }
 .cmp-totals td { text-align: right; font-weight: 600; white-space: nowrap; }
 .cmp-totals td small { font-weight: 400; font-size: 0.7em; opacity: 0.85; margin-left: 0.4em; }
+.cmp-shortcuts tbody th { white-space: nowrap; }
+.cmp-shortcuts thead th:last-child { text-align: left; }
 .cmp-totals td.cmp-where { text-align: left; font-weight: 400; font-size: 0.7em; white-space: normal; }
+.cmp-panel-numbers p { font-size: 1.25rem; line-height: 1.35; }
+.cmp-panel-numbers b { font-size: 1.5em; font-variant-numeric: tabular-nums; }
 .cmp-letter { display: inline-block; min-width: 1.4em; text-align: center; border-radius: 0.3em;
   color: white; font-weight: 700; margin-right: 0.3em; }
 </style>"""
@@ -201,19 +206,32 @@ def on_row_preset(prefix: str) -> None:
 
 
 def pairs_bar() -> None:
-    """How many rows, and one button per classic pair (they wrap onto a second line when narrow)."""
+    """How many rows, a button for each of the first classic pairs, and the others under "More pairs"
+    (one line at 1280 wide, so four rows and the table's top still fit a projector's 720 px)."""
+    pairs = classic_pairs()
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        st.markdown("**Side by side:**", width="content")
         st.segmented_control(
             "Architectures",
             [2, 3, 4],
             key="cmp_n",
-            format_func=lambda n: f"{n} side by side",
             label_visibility="collapsed",
             help="How many to compare side by side (A is the reference).",
         )
-        st.markdown("**Classic pairs:**", width="content")
-        for i, pair in enumerate(classic_pairs()):
+        st.markdown("**Pairs:**", width="content")
+        for i, pair in enumerate(pairs[:FEATURED_PAIRS]):
             st.button(pair.label, key=f"cmp_pair_{i}", help=pair.why, on_click=apply_pair, args=(pair,))
+        if len(pairs) > FEATURED_PAIRS:
+            with st.popover("More pairs", icon=":material/more_horiz:"):
+                for i, pair in enumerate(pairs[FEATURED_PAIRS:], start=FEATURED_PAIRS):
+                    st.button(
+                        pair.label,
+                        key=f"cmp_pair_{i}",
+                        help=pair.why,
+                        on_click=apply_pair,
+                        args=(pair,),
+                        width="stretch",
+                    )
 
 
 def architecture_row(i: int, default_arch: str) -> Selection:
@@ -306,7 +324,7 @@ def shortcut_html(costs: list[tuple[int, int, ShortcutCost]]) -> str:
         if not cost.explained:  # ShortcutCost.of says what the difference is made of; it should add up
             where.append("the totals differ by more than the adds and shortcuts: please report this pair")
         rows.append(
-            f"<tr><th>{letter_badge(residual)}− {letter_badge(plain)}</th>"
+            f"<tr><th>{letter_badge(residual)} − {letter_badge(plain)}</th>"
             + cost_cells(cost.params, "parameters")
             + cost_cells(cost.macs, "multiply-adds")
             + cost_cells(cost.other_ops, "other ops")
@@ -455,18 +473,19 @@ def classic_panel_section() -> None:
         return
     by_design = dict(zip(DESIGNS, blocks, strict=True))
     bottleneck, two_3x3, quarter = by_design["bottleneck"], by_design["two_3x3"], by_design["basic_quarter"]
-    st.markdown(
-        f"At the same {width}-d input and output, two 3×3 convs hold **×{two_3x3.params / bottleneck.params:.1f}** "
-        f"the bottleneck's parameters ({count(two_3x3.params)} against {count(bottleneck.params)}) and cost "
-        f"**×{two_3x3.macs / bottleneck.macs:.1f}** its multiply-adds."
-    )
-    left, right = st.columns(2)
+    # The two drawings beside the numbers they make, so the panel's point fits one screen.
+    left, middle, numbers = st.columns([1, 1, 1.2], vertical_alignment="center")
     with left:
-        block_drawing(
-            "bottleneck", width, map_size, f"Bottleneck, {width}-d: 1×1 to {width // 4}, 3×3, 1×1 to {width}."
+        block_drawing("bottleneck", width, map_size, f"Bottleneck, {width}-d")
+    with middle:
+        block_drawing("two_3x3", width, map_size, f"Two 3×3 convs, {width}-d")
+    with numbers:
+        st.html(
+            TABLE_CSS + f'<div class="cmp-panel-numbers"><p>Parameters<br><b>{count(bottleneck.params)}</b> against '
+            f"<b>{count(two_3x3.params)}</b> (×{two_3x3.params / bottleneck.params:.1f})</p>"
+            f"<p>Multiply-adds on a {map_size}×{map_size} map<br><b>{count(bottleneck.macs)}</b> against "
+            f"<b>{count(two_3x3.macs)}</b> (×{two_3x3.macs / bottleneck.macs:.1f})</p></div>"
         )
-    with right:
-        block_drawing("two_3x3", width, map_size, f"Two 3×3 convs at {width}-d (a basic block at the same width).")
     st.plotly_chart(block_bars(blocks), key="cmp_block_bars", width="stretch")
     st.caption(
         f"Sources: He et al. 2015 (arXiv:1512.03385), §4.1 and Fig. 5, draw a basic block on 64-d (left) beside "
