@@ -182,6 +182,13 @@ def test_compare_classic_pair_is_one_click(page: Page, warm_server: str):
     r50 = analyze(PRESETS["resnet50"], 224).totals
     cell = page.locator(".cmp-totals td", has_text=count(r50.params)).first
     expect(cell).to_have_attribute("title", re.compile(rf"^{r50.params:,} trainable parameters"))
+    # issue 16: plain-34 against ResNet-34 A and B, and what the shortcuts cost, in one click
+    page.get_by_role("button", name="Plain vs ResNet-34").click()
+    settle(page)
+    expect(page.locator(".cmp-totals .cmp-title")).to_have_count(3)
+    costs = page.get_by_test_id("cmp-shortcuts")
+    expect(costs.locator("tbody tr")).to_have_count(2)
+    expect(costs.locator("tbody tr").first.locator("td").first).to_have_attribute("title", "+0 parameters")
     no_error_on(page)
 
 
