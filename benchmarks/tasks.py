@@ -247,7 +247,8 @@ def the_lecture(user: User) -> None:
     keys: bool | None = None  # does → advance a step? (tried once)
     while True:
         nxt = page.get_by_role("button", name=re.compile(r"^Next"))
-        if not nxt.count() or nxt.first.is_disabled():
+        nxt.first.wait_for(state="attached")  # drawn on every step, disabled on the last
+        if nxt.first.is_disabled():
             break  # the last step
         step = int(user.query().get("step", "1"))
         if keys is not False:
