@@ -87,7 +87,7 @@ def test_panel_network_holds_the_counted_block(design, width):
 
 def test_classic_pairs_keep_only_what_the_library_has(monkeypatch):
     labels = [p.label for p in classic_pairs()]
-    assert labels[:3] == ["ResNet-34 vs 50", "v1 vs v1.5", "Shortcuts A vs B vs C"]
+    assert labels[:3] == ["ResNet-34 vs 50", "Plain vs ResNet-34", "v1 vs v1.5"]  # the most asked first
     v1, v15 = next(p for p in classic_pairs() if p.label == "v1 vs v1.5").specs()
     assert (v1[1].stride_on, v15[1].stride_on) == ("1x1", PRESETS["resnet50"].stride_on) and v1[1] != v15[1]
     assert all(2 <= len(p.members) <= 4 for p in CLASSIC_PAIRS)
