@@ -1,27 +1,40 @@
 """The app's Plotly charts: builders that take numbers already computed and return a figure.
 
-Every chart goes through ``readable(fig, height)``: one font size (``FONT_SIZE``) for axes, ticks,
+Every chart goes through ``readable(fig, height)``: one font size (``font_size()``) for axes, ticks,
 legends and labels, large enough for a projector (Streamlit's theme would otherwise shrink the
-axes' text). No Streamlit here; the views draw the figures with ``st.plotly_chart``.
+axes' text). That size is ``FONT_SIZE``, or ``PRESENTATION_FONT_SIZE`` while the presentation size
+is on (``use_presentation_size``, set by ``app/streamlit_app.py`` at the start of every run), so
+every page's charts grow together. Numbers in hover labels are the one human format
+(``resnet_core.units``: 25.6 M, 4.09 G) with the exact count beside it. No Streamlit here; the
+views draw the figures with ``st.plotly_chart``.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import itertools
 import math
+from collections.abc import Sequence
+from contextvars import ContextVar
 
 import plotly.graph_objects as go
 from PIL import Image
 from plotly.subplots import make_subplots
 
 from app.teaching.slides import SlideChart
-from resnet_core.compare import Summary
+from resnet_core.compare import BlockCount, Summary
 from resnet_core.receptive_field import Step
 from resnet_core.runtime import ActivationMaps, Measurement
+from resnet_core.units import count
 
 FONT_SIZE = 16
-FONT = {"size": FONT_SIZE}
+#: The presentation size's chart font: about the page's body text at 1920 px wide (1.1 vw ≈ 21 px,
+#: see ``app/streamlit_app.py``), so a chart reads like the text beside it on a projector.
+PRESENTATION_FONT_SIZE = 22
+# Per script thread (each Streamlit session runs its script in its own thread), so one session's
+# presentation size never changes another's charts; the default serves tests and scripts.
+_font_size: ContextVar[int] = ContextVar("chart_font_size", default=FONT_SIZE)
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")  # one per compared architecture (A … D), in every chart
 STAGE_COLORS = ("#7f7f7f", "#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#eeca3b", "#b279a2", "#ff9da6")
 
@@ -29,12 +42,39 @@ STAGE_COLORS = ("#7f7f7f", "#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2"
 Span = tuple[int, int]
 
 
+def use_presentation_size(on: bool) -> None:
+    """Make the charts built from now on (in this thread: this session's script run) presentation-sized or not."""
+    _font_size.set(PRESENTATION_FONT_SIZE if on else FONT_SIZE)
+
+
+def font_size(delta: int = 0) -> int:
+    """The charts' font size now, plus ``delta`` (a label a little smaller or larger than the rest)."""
+    return _font_size.get() + delta
+
+
+def font(delta: int = 0, **style: object) -> dict[str, object]:
+    return {"size": font_size(delta), **style}
+
+
+def scaled(px: float) -> int:
+    """A length in px laid out for ``FONT_SIZE`` text (a chart's height, a label's room), at the current size."""
+    return round(px * font_size() / FONT_SIZE)
+
+
 def readable(fig: go.Figure, height: int) -> go.Figure:
-    """Fonts a projector can carry (Streamlit's theme would otherwise shrink the axes' text)."""
-    fig.update_layout(font=FONT, height=height, margin={"t": 30, "b": 10, "l": 10, "r": 10}, legend={"font": FONT})
-    fig.update_xaxes(tickfont=FONT, title_font=FONT)
-    fig.update_yaxes(tickfont=FONT, title_font=FONT)
+    """Fonts a projector can carry (Streamlit's theme would otherwise shrink the axes' text); ``height``
+    is for ``FONT_SIZE`` and grows half as fast as the font, so the plot area keeps most of its room."""
+    size = font()
+    grown = round(height * (1 + (font_size() / FONT_SIZE - 1) / 2))
+    fig.update_layout(font=size, height=grown, margin={"t": 30, "b": 10, "l": 10, "r": 10}, legend={"font": size})
+    fig.update_xaxes(tickfont=size, title_font=size)
+    fig.update_yaxes(tickfont=size, title_font=size)
     return fig
+
+
+def human(n: float) -> str:
+    """'25.6 M (25,557,032)': the one human format, then the exact count (for hover labels)."""
+    return count(n) if abs(n) < 1000 else f"{count(n)} ({n:,.0f})"
 
 
 def label_positions(points: list[tuple[float, float, str]], size: tuple[int, int] = (1200, 480)) -> list[str]:
@@ -44,7 +84,7 @@ def label_positions(points: list[tuple[float, float, str]], size: tuple[int, int
     xs, ys = [p[0] for p in logs], [p[1] for p in logs]
     sx = size[0] / max(max(xs) - min(xs), 0.5)
     sy = size[1] / max(max(ys) - min(ys), 0.5)
-    char, line, gap = 8.5, 18.0, 9.0
+    char, line, gap = scaled(8.5), scaled(18.0), 9.0
 
     def box(x: float, y: float, text: str, dx: int, dy: int) -> tuple[float, float, float, float]:
         w, h = len(text) * char, line
@@ -77,20 +117,25 @@ def label_positions(points: list[tuple[float, float, str]], size: tuple[int, int
     return out
 
 
-def stage_bars(labels: list[str], splits: list[dict[str, tuple[int, int]]], which: int, scale: float) -> go.Figure:
-    """Stacked bars: one bar per architecture, one stack per stage (stem, layer1 …, head)."""
+def stage_bars(
+    labels: list[str], splits: list[dict[str, tuple[int, int]]], which: int, scale: float, unit: str = ""
+) -> go.Figure:
+    """Stacked bars: one bar per architecture, one stack per stage (stem, layer1 …, head); the bars
+    in units of ``scale`` (1e6: M), the hover label the stage's human count, exact, and ``unit``."""
     stages: list[str] = []
     for split in splits:
         stages += [s for s in split if s not in stages and s != "head"]
     stages.append("head")
     fig = go.Figure()
     for i, stage in enumerate(stages):
+        values = [split[stage][which] if stage in split else 0 for split in splits]
         fig.add_bar(
             name=stage,
             x=labels,
-            y=[split[stage][which] / scale if stage in split else 0 for split in splits],
+            y=[v / scale for v in values],
+            customdata=[human(v) for v in values],
             marker_color=STAGE_COLORS[i % len(STAGE_COLORS)],
-            hovertemplate=f"{stage}: %{{y:,.3f}}<extra>%{{x}}</extra>",
+            hovertemplate=f"{stage}: %{{customdata}} {unit}<extra>%{{x}}</extra>",
         )
     fig.update_layout(barmode="stack", legend={"traceorder": "normal", "title": {"text": "stage"}})
     return readable(fig, 460)
@@ -100,13 +145,20 @@ def preset_scatter(presets: dict[str, Summary], chosen: list[tuple[str, str, Sum
     """Parameters against MACs for every preset (``presets``: name → its totals at its own input
     size), the chosen ones (letter, title, totals) marked.
 
-    A chosen architecture that sits exactly on a preset's point takes over that point's label."""
-    names = list(presets)
+    Presets on the same point (a plain net and its option-A ResNet) share one label, "resnet20 = plain20";
+    a chosen architecture that sits exactly on a preset's point takes over that point's label."""
     params = [s.params / 1e6 for s in presets.values()]
     macs = [s.macs / 1e9 for s in presets.values()]
+    exact = [[n, human(s.macs), human(s.params)] for n, s in presets.items()]
     picked = [(s.macs / 1e9, s.params / 1e6, f"{letter}: {short_title(title)}") for letter, title, s in chosen]
     on_picked = {(x, y) for x, y, _ in picked}
-    labels = ["" if (x, y) in on_picked else n for x, y, n in zip(macs, params, names, strict=True)]
+    sharing: dict[tuple[float, float], list[str]] = {}
+    for x, y, name in zip(macs, params, presets, strict=True):
+        sharing.setdefault((x, y), []).append(name)
+    labels = [
+        "" if (x, y) in on_picked or sharing[x, y][0] != name else " = ".join(sharing[x, y])
+        for x, y, name in zip(macs, params, presets, strict=True)
+    ]
     positions = label_positions(picked + list(zip(macs, params, labels, strict=True)))
     fig = go.Figure()
     fig.add_scatter(
@@ -114,24 +166,25 @@ def preset_scatter(presets: dict[str, Summary], chosen: list[tuple[str, str, Sum
         x=macs,
         y=params,
         text=labels,
-        customdata=names,
+        customdata=exact,
         mode="markers+text",
         textposition=positions[len(picked) :],
-        marker={"size": 9, "color": "#9a9a9a"},
-        textfont={"size": FONT_SIZE - 2, "color": "#555"},
-        hovertemplate="%{customdata}<br>%{x:,.3f} GMACs<br>%{y:,.2f} M params<extra></extra>",
+        marker={"size": scaled(9), "color": "#9a9a9a"},
+        textfont=font(-2, color="#7a7a7a"),
+        hovertemplate="%{customdata[0]}<br>%{customdata[1]} MACs<br>%{customdata[2]} params<extra></extra>",
     )
-    for (x, y, text), (letter, title, _), color, pos in zip(picked, chosen, COLORS, positions, strict=False):
+    for (x, y, text), (letter, title, s), color, pos in zip(picked, chosen, COLORS, positions, strict=False):
         fig.add_scatter(
             name=f"{letter}: {title}",
             x=[x],
             y=[y],
             text=[text],
+            customdata=[[human(s.macs), human(s.params)]],
             mode="markers+text",
             textposition=pos,
-            marker={"size": 18, "color": color, "line": {"width": 2, "color": "white"}, "symbol": "diamond"},
-            textfont={"size": FONT_SIZE + 1, "color": color},
-            hovertemplate=f"{letter}: {title}<br>%{{x:,.3f}} GMACs<br>%{{y:,.2f}} M params<extra></extra>",
+            marker={"size": scaled(18), "color": color, "line": {"width": 2, "color": "white"}, "symbol": "diamond"},
+            textfont=font(1, color=color),
+            hovertemplate=f"{letter}: {title}<br>%{{customdata[0]}} MACs<br>%{{customdata[1]}} params<extra></extra>",
         )
     xs, ys = (
         [math.log10(v) for v in macs + [p[0] for p in picked]],
@@ -142,13 +195,52 @@ def preset_scatter(presets: dict[str, Summary], chosen: list[tuple[str, str, Sum
     return readable(fig, 600)
 
 
+def block_bars(blocks: Sequence[BlockCount]) -> go.Figure:
+    """Conv parameters (left) and multiply-adds (right) of each design of the classic panel, a
+    horizontal bar each, its human count written on it (the exact one in the hover label)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("parameters (conv weights)", "multiply-adds"))
+    labels = [b.label for b in blocks]
+    for col, values in ((1, [b.params for b in blocks]), (2, [b.macs for b in blocks])):
+        fig.add_bar(
+            x=values,
+            y=labels,
+            orientation="h",
+            text=[count(v) for v in values],
+            textposition="outside",
+            cliponaxis=False,
+            textfont=font(),
+            customdata=[human(v) for v in values],
+            marker_color=[COLORS[i % len(COLORS)] for i in range(len(blocks))],
+            hovertemplate="%{y}: %{customdata}<extra></extra>",
+            showlegend=False,
+            row=1,
+            col=col,
+        )
+        # room on the right for the largest bar's label
+        fig.update_xaxes(range=[0, max(values) * 1.3], showticklabels=False, showgrid=False, row=1, col=col)
+    fig.update_yaxes(autorange="reversed", row=1, col=1)
+    fig.update_yaxes(autorange="reversed", showticklabels=False, row=1, col=2)
+    fig.update_annotations(font=font())
+    return readable(fig, 90 + 48 * len(blocks)).update_layout(margin_t=40)  # room for the subplot titles
+
+
 def short_title(title: str) -> str:
     """'resnet50' or 'resnet50*' for a modified one (the legend has the whole title)."""
     return title.split(" (modified")[0] + ("*" if "(modified" in title else "")
 
 
-def growth_chart(steps: list[Step], input_hw: tuple[int, int]) -> go.Figure:
-    """rf (left axis) and jump (right axis) at each step along the main path."""
+#: The narrowest the growth chart's plot area is drawn (px, a 1280-wide laptop's half column): the
+#: stage labels turn when their centres would be closer than that allows.
+GROWTH_MIN_WIDTH = 400
+
+
+def growth_chart(
+    steps: Sequence[Step], stages: Sequence[str], input_hw: tuple[int, int], current: int | None = None
+) -> go.Figure:
+    """rf (left axis) and jump (right axis) at each step along the main path, ``stages[i]`` the
+    stage of step i: a shaded band per stage, labelled on the x axis; step ``current`` marked and
+    named. Each point's ``customdata`` is its layer's name, so a click on the chart says which
+    layer it was, and the hover label names it too."""
     x = list(range(len(steps)))
     names = [s.name for s in steps]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
@@ -161,27 +253,76 @@ def growth_chart(steps: list[Step], input_hw: tuple[int, int]) -> go.Figure:
             name=f"{name} (px)",
             x=x,
             y=values,
-            text=names,
+            customdata=names,
+            text=list(stages),
             mode="lines+markers",
             line=line,
-            hovertemplate=f"step %{{x}}: %{{text}}<br>{name} %{{y}}<extra></extra>",
+            marker={"size": scaled(9)},
+            hovertemplate=f"%{{customdata}} (%{{text}})<br>{name} %{{y}} px<extra></extra>",
             secondary_y=right,
+        )
+    runs: list[tuple[str, int, int]] = []  # (stage, first step, last step); the input is no stage's
+    for i, stage in enumerate(stages):
+        if stage == "input":
+            continue
+        if runs and runs[-1][0] == stage:
+            runs[-1] = (stage, runs[-1][1], i)
+        else:
+            runs.append((stage, i, i))
+    for k, (_, first, last) in enumerate(runs):
+        fig.add_vrect(
+            x0=first - 0.5, x1=last + 0.5, fillcolor="#4c78a8" if k % 2 else "#888", opacity=0.12, line_width=0
+        )
+    if current is not None:
+        fig.add_scatter(
+            name="this layer",
+            x=[current],
+            y=[steps[current].rf],
+            customdata=[names[current]],
+            mode="markers",
+            marker={"size": scaled(22), "color": "#ff7f0e", "symbol": "circle-open", "line": {"width": 4}},
+            hovertemplate="%{customdata}<br>rf %{y} px<extra>shown</extra>",
+            showlegend=False,
+        )
+        fig.add_annotation(
+            x=current,
+            y=steps[current].rf,
+            text=names[current],
+            showarrow=True,
+            arrowcolor="#ff7f0e",
+            ax=-scaled(40) if current > len(steps) / 2 else scaled(40),
+            ay=-scaled(40),
+            font=font(-1, color="#ff7f0e"),
+            bgcolor="rgba(255, 255, 255, 0.8)",
         )
     fig.add_hline(
         y=input_hw[0],
-        line={"dash": "dot", "color": "#555"},
+        line={"dash": "dot", "color": "#777"},
         annotation_text=f"input height {input_hw[0]} px",
         annotation_position="top left",
-        annotation_font=FONT,
+        annotation_font=font(-2),
     )
-    fig.update_xaxes(title="step along the main path (0 = input)")
+    centres = [(first + last) / 2 for _, first, last in runs]
+    px_per_step = GROWTH_MIN_WIDTH / max(len(steps), 1)
+    crowded = any((b - a) * px_per_step < scaled(60) for a, b in itertools.pairwise(centres))
+    # Crowded stage labels (a two-step stem beside a long layer3) take turns on two lines.
+    labels = [("<br>" if crowded and k % 2 else "") + stage for k, (stage, _, _) in enumerate(runs)]
+    fig.update_xaxes(
+        title="layer along the main path, by stage (point at one for its name)",
+        tickvals=centres,
+        ticktext=labels,
+        tickangle=0,
+        range=[-0.6, len(steps) - 0.4],
+        showgrid=False,
+        zeroline=False,
+    )
     fig.update_yaxes(title="rf: receptive field (px)", secondary_y=False, rangemode="tozero")
     jumps = sorted({s.jump for s in steps})
     fig.update_yaxes(
         title="jump: stride in input px", secondary_y=True, showgrid=False, tickvals=jumps, range=[0, jumps[-1] * 1.05]
     )
-    fig.update_layout(legend={"orientation": "h", "y": 1.08, "x": 0})
-    return readable(fig, 460)
+    fig.update_layout(legend={"orientation": "h", "y": 1.1, "x": 0}, clickmode="event+select", dragmode=False)
+    return readable(fig, 400).update_layout(margin_t=40)  # room for the legend
 
 
 def image_uri(image: Image.Image) -> str:
@@ -192,7 +333,11 @@ def image_uri(image: Image.Image) -> str:
 
 
 def field_figure(
-    image: Image.Image, whole: tuple[Span, Span], inside: tuple[Span, Span], input_hw: tuple[int, int]
+    image: Image.Image,
+    whole: tuple[Span, Span],
+    inside: tuple[Span, Span],
+    input_hw: tuple[int, int],
+    height: int = 580,
 ) -> go.Figure:
     """The image at input size, a unit's whole field (rows, columns; dashed, padding included), the
     part of it inside the image (solid), and its centre."""
@@ -230,7 +375,7 @@ def field_figure(
         range=[y_hi, y_lo], title="input row (px)", showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1
     )
     fig.update_layout(showlegend=False, plot_bgcolor="#e9e9e9")
-    return readable(fig, 580)
+    return readable(fig, height)
 
 
 def activation_figure(maps: ActivationMaps, cols: int = 8) -> go.Figure:
@@ -474,7 +619,7 @@ def race_chart(result: RaceResult, colors: dict[str, str], window: int = 10, hei
     fig.update_xaxes(title="training step (one batch)", rangemode="tozero")
     fig.update_yaxes(rangemode="tozero")
     fig.update_yaxes(range=[0, 100], row=1, col=2)
-    fig.update_annotations(font=FONT)
+    fig.update_annotations(font=font())
     fig.update_layout(legend={"orientation": "h", "y": 1.12, "yanchor": "bottom", "x": 0})
     return readable(fig, height).update_layout(margin_t=90)  # the legend above the subplot titles
 
@@ -529,7 +674,11 @@ def erf_figure(field: EffectiveField) -> go.Figure:
         go.Heatmap(
             z=field.heatmap,
             colorscale="Viridis",
-            colorbar={"title": {"text": "share of |∂y/∂x|", "side": "right"}, "tickfont": FONT, "exponentformat": "e"},
+            colorbar={
+                "title": {"text": "share of |∂y/∂x|", "side": "right"},
+                "tickfont": font(),
+                "exponentformat": "e",
+            },
             hovertemplate="row %{y}, col %{x}: %{z:.3e}<extra></extra>",
         )
     )

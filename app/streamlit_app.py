@@ -1,4 +1,9 @@
-"""Entry point: `streamlit run app/streamlit_app.py`. Page config and navigation; the pages are app/views."""
+"""Entry point: `streamlit run app/streamlit_app.py`. Page config, navigation, the presentation size.
+
+The pages are app/views. Every run sets the presentation size (``present=1`` in the URL, a toggle
+in the sidebar) before the page runs: larger type through the page's CSS and larger chart fonts
+through ``app.charts``, on every page but the lecture, which sizes itself to the screen.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +17,25 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from app import charts  # noqa: E402
 from app.views import compare, explainer, explorer, live, receptive_field, why_residual  # noqa: E402
+from app.widgets import remember, url_param, write_url  # noqa: E402
+from resnet_core.selection import parse_bool  # noqa: E402
 
-st.set_page_config(page_title="ResNet Explorer", page_icon=":material/account_tree:", layout="wide")
+#: The browser tab's icon, served by this server (a `:material/…:` icon would be fetched from Google).
+ICON = ROOT / "assets" / "icon" / "icon.svg"
+
+st.set_page_config(page_title="ResNet Explorer", page_icon=str(ICON), layout="wide")
 # Less blank space above each page's title, so a 1280×800 laptop shows the numbers and the controls.
 st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
+
+#: The presentation size: Streamlit sizes text, widgets, tables and code in rem, so one root size
+#: scales them all. 1.1 vw is 21 px at 1920 px wide (body text of at least 20 px on a projector),
+#: never below 18 px; the sidebar widens with it so its labels keep their room.
+PRESENTATION_CSS = """<style>
+html { font-size: max(20px, 1.2vw); }
+[data-testid='stSidebar'][aria-expanded='true'] { min-width: max(300px, 19vw); max-width: max(300px, 19vw); }
+</style>"""
 
 #: (view, title, icon, url_path); every page's state lives in its URL's query parameters.
 #: Material icons ship with Streamlit's fonts, so they draw on machines without an emoji font.
@@ -37,8 +56,29 @@ def home() -> None:
     st.switch_page(pages[0], query_params=st.query_params.to_dict())
 
 
+def presentation_size(page: str) -> None:
+    """The sidebar's "Presentation size" toggle (``present=1`` in the URL), applied to this run's
+    page and charts; the lecture (``/explainer?mode=lecture``) sizes itself and shows no toggle."""
+    url_param("present", "present", False, parse_bool)
+    lecture = page == "explainer" and explainer.current_mode() == "lecture"
+    on = bool(st.session_state["present"])
+    if not lecture:
+        on = st.sidebar.toggle(
+            "Presentation size",
+            key="present",
+            help="Larger type, tables and charts for a projector or a room; the link keeps it (present=1).",
+        )
+    remember("present")  # kept while the lecture shows no toggle
+    write_url({"present": "1" if on else None})
+    charts.use_presentation_size(on and not lecture)
+    if on and not lecture:
+        st.html(PRESENTATION_CSS)
+
+
 # Streamlit serves the default page at "/" whatever its url_path; a hidden redirect there keeps
 # every page, the explorer included, at its own path, so "/explorer?arch=…" links work.
 current = st.navigation([st.Page(home, title="Home", url_path="home", default=True, visibility="hidden"), *pages])
 st.session_state["_current_page"] = current.url_path  # app.widgets.PAGE_KEY: the editors notice a page switch
+if current.url_path != "home":
+    presentation_size(current.url_path)
 current.run()

@@ -380,3 +380,18 @@ def spec_editor(
     wanted = to_query(choice, prefix)
     write_url({key: wanted.get(key) for key in _editor_keys(prefix)})
     return choice
+
+
+# -- an editor driven from outside it (issue 14: Compare's preset rows and classic pairs) ---------
+
+
+def set_choice(prefix: str, choice: Selection) -> None:
+    """Point editor ``prefix`` at ``choice`` (preset, every field, input size) as picking its preset
+    does; call it from a widget's callback, so the editor draws it on the next run."""
+    st.session_state[prefix + ARCH_KEY] = choice.arch
+    _set_widgets(prefix, choice)
+
+
+def link_notices(prefix: str = "") -> tuple[str, ...]:
+    """What editor ``prefix`` said about its link (values it ignored), until the choice changes."""
+    return tuple(st.session_state.get(f"_notices_{prefix}", ()))

@@ -1,4 +1,4 @@
-"""Numbers for comparing architectures, as data: totals, per-stage splits, and the paper's Fig. 5.
+"""Numbers for comparing architectures, as data: totals, per-stage splits, classic pairs, the paper's Fig. 5.
 
 ``classic_panel(width, map_size)`` builds the real blocks of He et al. 2015, Fig. 5 (on the ``meta``
 device, so even 2048-d costs no memory) and counts each conv from the module itself:
@@ -10,18 +10,28 @@ padding. Three designs, all with ``width`` channels in and out unless said other
 * ``two_3x3``: two 3×3 convs d→d, i.e. a basic block at the same input/output width;
 * ``basic_quarter``: two 3×3 convs at d/4 (Fig. 5 left, 64-d), the block the paper says has
   "similar time complexity" to the 256-d bottleneck (§4.1, "Deeper Bottleneck Architectures").
+
+Fig. 5 itself pairs the 64-d basic block with the 256-d bottleneck; ``two_3x3`` (two 3×3 convs at
+the bottleneck's own 256-d) is this project's comparison, not a figure of the paper.
+``panel_network(design, width)`` is a one-stage network whose block ``PANEL_BLOCK`` is that design,
+for drawing it (``resnet_core.diagram.block_figure``) from its analysis.
+
+``CLASSIC_PAIRS`` lists the comparisons a lecture reaches for (ResNet-34 against ResNet-50, v1
+against v1.5, shortcut options A/B/C, …) as data, the most asked first; ``classic_pairs()`` keeps those whose presets
+and fields this library has, so a pair naming presets still to come appears once they exist.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
 from resnet_core.analysis import Analysis
 from resnet_core.model import BasicBlock, Bottleneck, ResidualBlock
-from resnet_core.spec import MAX_WIDTH, ResNetSpec
+from resnet_core.spec import MAX_WIDTH, PRESETS, ResNetSpec
 
 DESIGNS = ("bottleneck", "two_3x3", "basic_quarter")
 MAX_MAP_SIZE = 1024
@@ -145,6 +155,108 @@ def classic_panel(width: int = 256, map_size: int = 56) -> tuple[BlockCount, Blo
     )
 
 
+#: The block of ``panel_network`` that is the design (the second block of its one stage: stride 1,
+#: identity shortcut, input and output at the design's width).
+PANEL_BLOCK = "layer1.1"
+
+
+def panel_network(design: str, width: int = 256) -> ResNetSpec:
+    """A one-stage network whose block ``PANEL_BLOCK`` is ``design`` (one of ``DESIGNS``) at block
+    width ``width``: the same block ``classic_panel`` counts, inside a network that ``analyze`` can
+    trace and ``block_figure`` can draw. The CIFAR stem keeps the input's size, so an input of the
+    panel's map side gives the block that map."""
+    check_panel_args(width, 1)
+    quarter = width // 4
+    if design == "bottleneck":  # planes d/4, expanded ×4 back to d
+        return ResNetSpec(block="bottleneck", layers=(2,), stem="cifar", width=quarter)
+    if design == "two_3x3":
+        return ResNetSpec(block="basic", layers=(2,), stem="cifar", width=width)
+    if design == "basic_quarter":
+        return ResNetSpec(block="basic", layers=(2,), stem="cifar", width=quarter)
+    raise ValueError(f"design={design!r} is not allowed: one of {', '.join(DESIGNS)}")
+
+
+# -- classic pairs -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A comparison of 2–4 architectures, each a preset and the fields changed on top of it."""
+
+    label: str  # the button's text: "ResNet-34 vs 50"
+    members: tuple[tuple[str, Mapping[str, object]], ...]  # (preset, {field: value}), A first
+    why: str = field(default="", compare=False)  # the button's tooltip
+
+    def specs(self) -> list[tuple[str, ResNetSpec]]:
+        """(preset, spec) of each member; KeyError for a preset not (yet) in ``PRESETS``,
+        ValueError (``ResNetSpec``'s) for a field or value it does not take."""
+        return [(arch, PRESETS[arch].replace(**dict(changes))) for arch, changes in self.members]
+
+
+CLASSIC_PAIRS: tuple[Pair, ...] = (
+    Pair(
+        "ResNet-34 vs 50",
+        (("resnet34", {}), ("resnet50", {})),
+        "Basic blocks against bottlenecks at the same four stages (He et al. 2015, Table 1).",
+    ),
+    Pair(
+        "Plain vs ResNet-34",
+        (("plain34", {}), ("resnet34", {"shortcut": "A"}), ("resnet34", {"shortcut": "B"})),
+        "The same 34 layers without shortcuts, with parameter-free shortcuts (A) and with projections where "
+        "the shape changes (B): He et al. 2015, Fig. 3, Table 2 and §3.3.",
+    ),
+    Pair(
+        "v1 vs v1.5",
+        (("resnet50", {"stride_on": "1x1"}), ("resnet50", {})),
+        "ResNet-50 with the stride on the first 1×1 conv (the paper) against on the 3×3 (torchvision).",
+    ),
+    Pair(
+        "ResNet-50 vs 50-D vs SE vs ECA-50-T",
+        (("resnet50", {}), ("resnet50d", {}), ("seresnet50", {}), ("ecaresnet50t", {})),
+        "timm's most used tweaks of ResNet-50: the deep stem and average-pool shortcut (ResNet-D, "
+        "arXiv:1812.01187), squeeze-excitation (arXiv:1709.01507), ECA with a tiered stem (arXiv:1910.03151).",
+    ),
+    Pair(
+        "Shortcuts A vs B vs C",
+        (("resnet34", {"shortcut": "A"}), ("resnet34", {"shortcut": "B"}), ("resnet34", {"shortcut": "C"})),
+        "ResNet-34 with zero-padded, projection-where-needed and projection-everywhere shortcuts (§3.3, Table 3).",
+    ),
+    Pair(
+        "ResNet-18 vs 34 vs 50 vs 101",
+        (("resnet18", {}), ("resnet34", {}), ("resnet50", {}), ("resnet101", {})),
+        "The ImageNet family, shallow to deep.",
+    ),
+    Pair(
+        "ResNet-50 vs ResNeXt-50 vs Wide-50",
+        (("resnet50", {}), ("resnext50_32x4d", {}), ("wide_resnet50_2", {})),
+        "Three ways to spend a bottleneck: plain, grouped (32×4d), twice as wide.",
+    ),
+    Pair(
+        "ResNet-50 vs 50-D vs anti-aliased 50-D",
+        (("resnet50", {}), ("resnet50d", {}), ("resnetaa50d", {})),
+        "ResNet-D and its anti-aliased version: each strided 3×3 runs at stride 1 and a 2×2 average pool "
+        "subsamples (Zhang, arXiv:1904.11486).",
+    ),
+    Pair(
+        "CIFAR ResNet-20 vs 56 vs 110",
+        (("resnet20", {}), ("resnet56", {}), ("resnet110", {})),
+        "The paper's CIFAR-10 nets (§4.2, Table 6).",
+    ),
+)
+
+
+def classic_pairs(pairs: tuple[Pair, ...] = CLASSIC_PAIRS) -> list[Pair]:
+    """The pairs whose every preset and field this library has (the others wait for them)."""
+    available = []
+    for pair in pairs:
+        try:
+            pair.specs()
+        except (KeyError, ValueError, TypeError):
+            continue
+        available.append(pair)
+    return available
+
+
 # -- totals and per-stage splits of analysed networks ----------------------------------------------
 
 
@@ -155,6 +267,7 @@ class Summary:
     params: int
     macs: int
     flops: int
+    other_ops: int
     activation_bytes: int
     weighted_depth: int
     final_rf: int
@@ -166,6 +279,7 @@ class Summary:
             params=analysis.totals.params,
             macs=analysis.totals.macs,
             flops=analysis.totals.flops,
+            other_ops=analysis.totals.other_ops,
             activation_bytes=analysis.totals.activation_bytes,
             weighted_depth=analysis.weighted_depth,
             final_rf=analysis.final_field.rf,
@@ -234,3 +348,20 @@ class ShortcutCost:
             and self.macs == self.shortcut_macs
             and self.other_ops == self.add_other_ops + self.shortcut_other_ops
         )
+
+
+def shortcut_costs(analyses: Sequence[Analysis]) -> list[tuple[int, int, ShortcutCost]]:
+    """``(plain, residual, cost)`` for every pair of ``analyses`` (by index) where one is a plain net
+    and the other is that same net with shortcuts, at the same input: what its shortcuts cost."""
+    found = []
+    for i, plain in enumerate(analyses):
+        if plain.spec.shortcut != "none":
+            continue
+        for j, residual in enumerate(analyses):
+            if (
+                residual.spec.shortcut != "none"
+                and residual.spec.replace(shortcut="none") == plain.spec
+                and residual.input_shape == plain.input_shape
+            ):
+                found.append((i, j, ShortcutCost.of(plain, residual)))
+    return found

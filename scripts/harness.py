@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -23,7 +24,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-PORTS = range(8780, 8790)
+PORTS = range(9000, 10000)
 STARTUP_S = 60
 
 
@@ -32,7 +33,10 @@ class HarnessError(RuntimeError):
 
 
 def free_port() -> int:
-    for port in PORTS:
+    """A free port from PORTS, tried in random order: two harnesses started at once (five engineers share
+    this machine) rarely pick the same one, where one server's failed start could pass the other's health
+    check."""
+    for port in random.sample(PORTS, len(PORTS)):
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
@@ -56,9 +60,14 @@ def chromium_path() -> str:
 
 
 @contextmanager
-def streamlit_server(log_dir: Path | None = None, script: str = "app/streamlit_app.py") -> Iterator[str]:
-    """Run `streamlit run <script>` on 127.0.0.1; yield its base URL once healthy; stop it."""
-    with streamlit_process(log_dir, script) as (base, _proc, _log):
+def streamlit_server(
+    log_dir: Path | None = None, script: str = "app/streamlit_app.py", root: Path = ROOT, python: str | None = None
+) -> Iterator[str]:
+    """Run `streamlit run <script>` on 127.0.0.1; yield its base URL once healthy; stop it.
+
+    ``root`` is the checkout to serve (its working directory) and ``python`` the interpreter that
+    serves it (default: this one), so a benchmark can serve another checkout with its own venv."""
+    with streamlit_process(log_dir, script, root, python or sys.executable) as (base, _proc, _log):
         yield base
 
 

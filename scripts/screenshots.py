@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/screenshots.py [--size WxH ...] [OUT_DIR] [PATH?QUERY ...]
 
-Starts `streamlit run` on 127.0.0.1 (ports 8780-8789), drives Debian's Chromium, and writes
+Starts `streamlit run` on 127.0.0.1 (a free port from 9000-9999), drives Debian's Chromium, and writes
 OUT_DIR/<page>-<width>x<height>-<n>.png (default /tmp/shots): the first screenful, then one per
 further screenful of the page's scroll, up to four. Extra arguments add pages such as
 "explorer?arch=resnet152&level=layer"; each ``--size`` (e.g. ``--size 1280x800``) replaces the

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 
@@ -12,6 +13,8 @@ import pytest
 
 from resnet_core import PRESETS, analyze
 from resnet_core.cli import main
+from resnet_core.export import rows
+from resnet_core.units import byte_size, count
 
 
 def run_ok(capsys, *argv: str) -> str:
@@ -90,13 +93,22 @@ def test_table_reads_like_torchinfo_with_receptive_field_columns(capsys):
     assert any(line.startswith("layer1 ") and "3 × Bottleneck" in line for line in lines)
     row = next(line for line in lines if "layer4.2 " in line)
     assert row.lstrip("├└─ ").split()[-3:] == ["427", "32", "213"]
-    assert "4,462,592" in row  # thousands separators
-    assert "Total params: 25,557,032" in lines
-    assert "Trainable params: 25,557,032" in lines
-    assert "MACs (conv + linear, one image): 4,089,184,256 (4.089 G)" in lines
-    assert "FLOPs (= 2 × MACs): 8,178,368,512 (8.178 G)" in lines
-    assert any(line.startswith("Other ops, not in MACs: 39,262,720") for line in lines)
-    assert any(line.startswith("Activation memory") and line.endswith("150.25 MB") for line in lines)
+    a = analyze(PRESETS["resnet50"])
+    block = next(b for b in a.blocks if b.name == "layer4.2")
+    assert re.search(rf"\b{count(block.params)} +{count(block.macs)} ", row), row  # human numbers: 4.46 M, 218 M
+    t = a.totals
+    assert "Total params: 25.6 M (25,557,032)" in lines
+    assert "Trainable params: 25.6 M (25,557,032)" in lines
+    assert "Non-trainable params: 0" in lines
+    assert "MACs (conv + linear, one image): 4.09 G (4,089,184,256)" in lines
+    assert "FLOPs (= 2 × MACs): 8.18 G (8,178,368,512)" in lines
+    assert any(line.startswith(f"Other ops, not in MACs: {count(t.other_ops)} ({t.other_ops:,})") for line in lines)
+    memory = f"{byte_size(t.activation_bytes)} ({t.activation_bytes:,} B)"
+    assert any(line.startswith("Activation memory") and line.endswith(memory) for line in lines)
+    rules = [i for i, line in enumerate(lines) if set(line) == {"="}]
+    body = lines[rules[1] + 1 : rules[2]]
+    assert len(body) == len(rows(a, "block"))
+    assert not any(re.search(r"\d,\d{3}", line) for line in body), "the rows hold human numbers, not exact ones"
     assert max(len(line) for line in lines) <= 100  # fits a terminal
 
 

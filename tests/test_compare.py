@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from resnet_core import PRESETS, analyze
-from resnet_core.compare import Summary, classic_panel, stage_split
+from resnet_core.compare import (
+    CLASSIC_PAIRS,
+    DESIGNS,
+    PANEL_BLOCK,
+    Pair,
+    Summary,
+    classic_pairs,
+    classic_panel,
+    panel_network,
+    stage_split,
+)
 
 
 def test_fig5_bottleneck_at_256d_matches_the_papers_arithmetic():
@@ -60,3 +70,30 @@ def test_summary_and_stage_split_add_up():
     assert list(split) == ["stem", "layer1", "layer2", "layer3", "layer4", "head"]
     assert sum(p for p, _ in split.values()) == a.totals.params
     assert sum(m for _, m in split.values()) == a.totals.macs
+
+
+@pytest.mark.parametrize("width", [64, 256, 1024])
+@pytest.mark.parametrize("design", DESIGNS)
+def test_panel_network_holds_the_counted_block(design, width):
+    """The block drawn on the Compare page is the block counted: same convs, same map, identity shortcut."""
+    counted = dict(zip(DESIGNS, classic_panel(width, 14), strict=True))[design]
+    a = analyze(panel_network(design, width), 14)
+    block = next(b for b in a.blocks if b.name == PANEL_BLOCK)
+    convs = [r for r in block.layers if r.kind == "Conv2d"]
+    assert [r.params for r in convs] == [c.params for c in counted.convs]
+    assert [r.macs for r in convs] == [c.macs for c in counted.convs]
+    assert block.input_shape[1:] == (counted.in_channels, 14, 14) and block.shortcut == "identity"
+
+
+def test_classic_pairs_keep_only_what_the_library_has(monkeypatch):
+    labels = [p.label for p in classic_pairs()]
+    assert labels[:3] == ["ResNet-34 vs 50", "Plain vs ResNet-34", "v1 vs v1.5"]  # the most asked first
+    v1, v15 = next(p for p in classic_pairs() if p.label == "v1 vs v1.5").specs()
+    assert (v1[1].stride_on, v15[1].stride_on) == ("1x1", PRESETS["resnet50"].stride_on) and v1[1] != v15[1]
+    assert all(2 <= len(p.members) <= 4 for p in CLASSIC_PAIRS)
+    # a pair naming a preset still to come appears once the preset exists
+    waiting = Pair("new vs 50", (("resnet_new", {}), ("resnet50", {})))
+    bad_field = Pair("bad field", (("resnet50", {"colour": "red"}), ("resnet50", {})))
+    assert classic_pairs((waiting, bad_field)) == []
+    monkeypatch.setitem(PRESETS, "resnet_new", PRESETS["resnet18"])
+    assert classic_pairs((waiting, bad_field)) == [waiting]

@@ -1,39 +1,109 @@
-"""Compare: two to four architectures side by side, and the paper's bottleneck against two 3×3 convs.
+"""Compare: a workbench of two to four architectures side by side, and a bottleneck against two 3×3 convs.
 
-Each architecture is a preset plus overrides from the shared spec editor, with query parameters
-prefixed ``a_`` … ``d_``; ``n`` says how many are shown, ``panel_width`` and ``panel_map`` set the
-classic panel. Numbers come from ``resnet_core`` (``analyze`` and ``resnet_core.compare``).
+Each architecture is one compact row: a preset select and an "Edit" popover holding the shared spec
+editor (query parameters prefixed ``a_`` … ``d_``); ``n`` says how many rows there are, and the
+classic pairs (``resnet_core.compare.classic_pairs``) set them in one click. ``panel_width`` and
+``panel_map`` set the bottleneck panel. Numbers come from ``resnet_core`` (``analyze`` and
+``resnet_core.compare``) and are shown in the one human format (``resnet_core.units``), the exact
+count in each cell's tooltip and in the CSV download.
+
+The family scatter needs every preset analysed (seconds for ResNet-1202): that runs once per server
+process on a background thread, started after the rest of the page is drawn; until it is done a
+fragment shows its progress, and the page never waits for it.
 """
 
 from __future__ import annotations
 
+import html
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 import pandas as pd
 import streamlit as st
-from pandas.io.formats.style import Styler
 
-from app.charts import preset_scatter, short_title, stage_bars
-from app.widgets import get_analysis, show_error, spec_editor, url_param, write_url
-from resnet_core import PRESETS, default_input_size
+from app.charts import COLORS, block_bars, preset_scatter, short_title, stage_bars
+from app.widgets import (
+    get_analysis,
+    link_notices,
+    set_choice,
+    show_error,
+    spec_editor,
+    url_param,
+    write_url,
+)
+from resnet_core import PRESETS, analyze, default_input_size
 from resnet_core.analysis import Analysis
-from resnet_core.compare import MAX_MAP_SIZE, BlockCount, Summary, check_panel_args, classic_panel, stage_split
-from resnet_core.selection import Selection
+from resnet_core.compare import (
+    DESIGNS,
+    MAX_MAP_SIZE,
+    PANEL_BLOCK,
+    BlockCount,
+    Pair,
+    ShortcutCost,
+    Summary,
+    check_panel_args,
+    classic_pairs,
+    classic_panel,
+    panel_network,
+    shortcut_costs,
+    stage_split,
+)
+from resnet_core.diagram import block_figure
+from resnet_core.selection import Selection, to_query
 from resnet_core.spec import MAX_WIDTH
+from resnet_core.units import byte_size, count, size_text
 
 LETTERS = ("A", "B", "C", "D")
 PREFIXES = tuple(letter.lower() + "_" for letter in LETTERS)
 DEFAULT_ARCHS = ("resnet18", "resnet34", "resnet50", "resnet101")
 DEFAULT_N = 3
+FEATURED_PAIRS = 3  # buttons on the bar; the rest under "More pairs"
 MORE, LESS = "rgba(245, 133, 24, 0.28)", "rgba(76, 120, 168, 0.28)"  # tints against A
 
-#: Totals table rows: label, Summary field, how to show it.
-METRICS: tuple[tuple[str, str, str], ...] = (
-    ("Parameters", "params", "{:,.0f}"),
-    ("MACs (G)", "macs", "gmacs"),
-    ("FLOPs = 2 × MACs (G)", "flops", "gmacs"),
-    ("Activation memory (MiB, float32)", "activation_bytes", "mib"),
-    ("Weighted depth (conv + fc layers)", "weighted_depth", "{:,.0f}"),
-    ("Receptive field of the last map (px)", "final_rf", "{:,.0f}"),
+
+@dataclass(frozen=True)
+class Metric:
+    """A row of the totals table: its label, the ``Summary`` field, the human text of a value and
+    what the exact value counts (for the tooltip)."""
+
+    label: str
+    field: str
+    show: Callable[[int], str]
+    unit: str
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("Parameters", "params", count, "trainable parameters"),
+    Metric("Multiply-adds (MACs)", "macs", count, "multiply-accumulates (conv + fc, one image)"),
+    Metric("FLOPs = 2 × MACs", "flops", count, "floating-point operations"),
+    Metric(
+        "Other ops (adds, BatchNorm, ReLU, pooling)",
+        "other_ops",
+        count,
+        "element-wise operations outside the MACs, one image (residual add 1, BatchNorm 2, ReLU 1 per element)",
+    ),
+    Metric("Activation memory (float32)", "activation_bytes", byte_size, "bytes of layer outputs, one image"),
+    Metric("Weighted depth (conv + fc layers)", "weighted_depth", str, "conv + fc layers on the main path"),
+    Metric("Receptive field of the last map", "final_rf", lambda v: f"{v} px", "input pixels"),
 )
+
+TABLE_CSS = """<style>
+.cmp-totals { border-collapse: collapse; width: 100%; font-size: 1.25rem; font-variant-numeric: tabular-nums; }
+.cmp-totals th, .cmp-totals td { padding: 0.35em 0.7em; border-bottom: 1px solid rgba(128, 128, 128, 0.3); }
+.cmp-totals thead th { text-align: right; vertical-align: bottom; font-size: 0.8em; }
+.cmp-totals thead th .cmp-title { display: block; font-weight: 400; opacity: 0.8; }
+.cmp-totals tbody th { text-align: left; font-weight: 400; font-size: 0.8em; }
+.cmp-totals td { text-align: right; font-weight: 600; white-space: nowrap; }
+.cmp-totals td small { font-weight: 400; font-size: 0.7em; opacity: 0.85; margin-left: 0.4em; }
+.cmp-shortcuts tbody th { white-space: nowrap; }
+.cmp-shortcuts thead th:last-child { text-align: left; }
+.cmp-totals td.cmp-where { text-align: left; font-weight: 400; font-size: 0.7em; white-space: normal; }
+.cmp-panel-numbers p { font-size: 1.25rem; line-height: 1.35; }
+.cmp-panel-numbers b { font-size: 1.5em; font-variant-numeric: tabular-nums; }
+.cmp-letter { display: inline-block; min-width: 1.4em; text-align: center; border-radius: 0.3em;
+  color: white; font-weight: 700; margin-right: 0.3em; }
+</style>"""
 
 
 def _parse_count(text: str) -> int:
@@ -60,76 +130,147 @@ def _parse_map(text: str) -> int:
     return size
 
 
-def _show(value: float, how: str) -> str:
-    if how == "gmacs":
-        return f"{value / 1e9:,.3f}"
-    if how == "mib":
-        return f"{value / 2**20:,.1f}"
-    return how.format(value)
+def letter_badge(i: int) -> str:
+    return f'<span class="cmp-letter" style="background: {COLORS[i]}">{LETTERS[i]}</span>'
 
 
-def totals_table(labels: list[str], summaries: list[Summary]) -> Styler:
-    """The numbers (metrics × architectures; the Styler's ``data``), shown with the ratio to A, tinted."""
-    data = pd.DataFrame(
-        {label: [getattr(s, f) for _, f, _ in METRICS] for label, s in zip(labels, summaries, strict=True)},
-        index=[m[0] for m in METRICS],
+def totals_frame(labels: list[str], summaries: list[Summary]) -> pd.DataFrame:
+    """The exact numbers: one row per metric, one column per architecture (the CSV download)."""
+    return pd.DataFrame(
+        {label: [getattr(s, m.field) for m in METRICS] for label, s in zip(labels, summaries, strict=True)},
+        index=[m.label for m in METRICS],
     )
-    base = data.columns[0]
-    styler = data.style
-    for row, _, how in METRICS:
-        ref = data.loc[row, base]
-
-        def show(value: int, how: str = how, ref: int = ref) -> str:
-            text = _show(value, how)
-            return text + f"  (×{value / ref:.2f})" if ref and value != ref else text
-
-        styler = styler.format(show, subset=pd.IndexSlice[[row], data.columns[1:]])
-        styler = styler.format(lambda v, how=how: _show(v, how), subset=pd.IndexSlice[[row], [base]])
-
-    def tint(row: pd.Series) -> list[str]:
-        ref = row[base]
-        return [
-            ""
-            if col == base or value == ref
-            else f"background-color: {MORE if value > ref else LESS}; font-weight: 600"
-            for col, value in row.items()
-        ]
-
-    return styler.apply(tint, axis=1)
 
 
-def block_panel(block: BlockCount) -> None:
-    st.markdown(f"##### {block.label}")
+def totals_html(labels: list[str], summaries: list[Summary]) -> str:
+    """The totals as a large HTML table: human numbers, the ratio to A, tinted where they differ from
+    A (orange more, blue less); each cell's tooltip holds the exact value. Titles are escaped."""
+    head = "".join(
+        f'<th>{letter_badge(i)}<span class="cmp-title">{html.escape(label.split(": ", 1)[1])}</span></th>'
+        for i, label in enumerate(labels)
+    )
+    rows = []
+    for m in METRICS:
+        values = [getattr(s, m.field) for s in summaries]
+        ref = values[0]
+        cells = []
+        for i, v in enumerate(values):
+            ratio = v / ref if ref else None
+            tip = f"{v:,} {m.unit}" + (f"; ×{ratio:.3f} of A's {ref:,}" if i and ratio is not None else "")
+            style, extra = "", ""
+            if i and v != ref:
+                style = f' style="background: {MORE if v > ref else LESS}"'
+                extra = f"<small>×{ratio:.2f}</small>" if ratio is not None else ""
+            cells.append(f'<td title="{html.escape(tip)}"{style}>{html.escape(m.show(v))}{extra}</td>')
+        rows.append(f"<tr><th>{html.escape(m.label)}</th>{''.join(cells)}</tr>")
+    return (
+        f'<table class="cmp-totals" data-testid="cmp-totals"><thead><tr><th></th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def arithmetic_text(block: BlockCount) -> str:
+    """Every conv's count written out, exactly: weights k·k·c_in·c_out, then × output pixels."""
     rows = "\n".join(f"  {c.name}  {c.params_arithmetic()}" for c in block.convs)
     macs = "\n".join(f"  {c.name}  {c.macs_arithmetic()}" for c in block.convs)
     h, w = block.convs[0].in_hw
-    st.code(
-        f"parameters (conv weights k·k·c_in·c_out):\n{rows}\n  total  {block.params_arithmetic()}\n\n"
-        f"multiply-adds on a {h}×{w} map (weights × output pixels):\n{macs}\n"
-        f"  total  {block.macs_arithmetic()}",
-        language=None,
-        wrap_lines=True,
+    return (
+        f"{block.label}\nparameters (conv weights k·k·c_in·c_out):\n{rows}\n  total  {block.params_arithmetic()}\n\n"
+        f"multiply-adds on a {h}×{w} map (weights × output pixels):\n{macs}\n  total  {block.macs_arithmetic()}\n"
+        f"BatchNorm adds {block.bn_params:,} parameters (scale and shift per channel), not counted above."
     )
-    st.caption(f"BatchNorm adds {block.bn_params:,} parameters (scale and shift per channel), not counted above.")
 
 
-# -- the page ------------------------------------------------------------------------------------
+# -- the architectures ---------------------------------------------------------------------------
+
+
+def preset_choice(arch: str) -> Selection:
+    spec = PRESETS[arch]
+    return Selection(arch, spec, default_input_size(spec))
+
+
+def apply_pair(pair: Pair) -> None:
+    """A classic pair's button: as many rows as it has members, each set to its member."""
+    members = pair.specs()
+    st.session_state["cmp_n"] = len(members)
+    for prefix, (arch, spec) in zip(PREFIXES, members, strict=False):
+        choice = Selection(arch, spec, default_input_size(spec))
+        set_choice(prefix, choice)
+        # A row not drawn yet in this session starts its editor from the URL: the member goes there too.
+        write_url({k: None for k in st.query_params if k.startswith(prefix)} | to_query(choice, prefix))
+
+
+def on_row_preset(prefix: str) -> None:
+    """A row's preset select: the editor starts again from that preset."""
+    set_choice(prefix, preset_choice(st.session_state[f"cmp_{prefix}preset"]))
+
+
+def pairs_bar() -> None:
+    """How many rows, a button for each of the first classic pairs, and the others under "More pairs"
+    (one line at 1280 wide, so four rows and the table's top still fit a projector's 720 px)."""
+    pairs = classic_pairs()
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        st.markdown("**Side by side:**", width="content")
+        st.segmented_control(
+            "Architectures",
+            [2, 3, 4],
+            key="cmp_n",
+            label_visibility="collapsed",
+            help="How many to compare side by side (A is the reference).",
+        )
+        st.markdown("**Pairs:**", width="content")
+        for i, pair in enumerate(pairs[:FEATURED_PAIRS]):
+            st.button(pair.label, key=f"cmp_pair_{i}", help=pair.why, on_click=apply_pair, args=(pair,))
+        if len(pairs) > FEATURED_PAIRS:
+            with st.popover("More pairs", icon=":material/more_horiz:"):
+                for i, pair in enumerate(pairs[FEATURED_PAIRS:], start=FEATURED_PAIRS):
+                    st.button(
+                        pair.label,
+                        key=f"cmp_pair_{i}",
+                        help=pair.why,
+                        on_click=apply_pair,
+                        args=(pair,),
+                        width="stretch",
+                    )
+
+
+def architecture_row(i: int, default_arch: str) -> Selection:
+    """Row ``i``: its letter, a preset select, the "Edit" popover with the whole editor, and what is shown."""
+    prefix = PREFIXES[i]
+    badge, preset_col, edit_col, info_col = st.columns([0.25, 1.6, 0.9, 3.6], vertical_alignment="center")
+    with edit_col, st.popover("Edit", icon=":material/tune:", width="stretch", help="Every field of the spec."):
+        choice = spec_editor(prefix, sidebar=False, default_arch=default_arch, title=f"{LETTERS[i]}: every field")
+    key = f"cmp_{prefix}preset"
+    st.session_state[key] = choice.arch  # follows the editor (its own preset select, a pair, a link)
+    with badge:
+        st.html(letter_badge(i))
+    with preset_col:
+        st.selectbox(
+            f"{LETTERS[i]}: preset",
+            list(PRESETS),
+            key=key,
+            on_change=on_row_preset,
+            args=(prefix,),
+            label_visibility="collapsed",
+            help="A named architecture; Edit changes any field on top of it.",
+        )
+    with info_col:
+        st.html(f'<div class="cmp-row-title">{html.escape(choice.title)} · input {size_text(choice.input_size)}</div>')
+    for notice in link_notices(prefix):
+        st.warning(f"{LETTERS[i]}: {notice}", icon=":material/link:")
+    return choice
 
 
 def chosen_architectures() -> list[Selection]:
-    """How many to compare (``n``, in the sidebar) and one spec editor per architecture, A first;
-    the query parameters of the editors no longer shown leave the URL."""
+    """The pairs bar and one row per architecture, A first; the query parameters of rows no
+    longer shown leave the URL."""
     url_param("cmp_n", "n", DEFAULT_N, _parse_count)
-    with st.sidebar:
-        n = st.segmented_control("Architectures", [2, 3, 4], key="cmp_n", help="How many to compare side by side.")
-    if n is None:  # a segmented control can be clicked off
-        n = DEFAULT_N
+    pairs_bar()
+    n = st.session_state.get("cmp_n") or DEFAULT_N  # a segmented control can be clicked off
     write_url({"n": str(n)})
     write_url({k: None for k in st.query_params if k[:2] in PREFIXES[n:]})
-    return [
-        spec_editor(prefix, default_arch=arch, title=f"{letter}")
-        for letter, prefix, arch in zip(LETTERS[:n], PREFIXES[:n], DEFAULT_ARCHS[:n], strict=True)
-    ]
+    with st.container(gap="xsmall"):  # four rows and the table's top on a 1280×720 screen
+        return [architecture_row(i, arch) for i, arch in enumerate(DEFAULT_ARCHS[:n])]
 
 
 def analyses_of(labels: list[str], choices: list[Selection]) -> list[Analysis] | None:
@@ -139,17 +280,75 @@ def analyses_of(labels: list[str], choices: list[Selection]) -> list[Analysis] |
         try:
             analyses.append(get_analysis(choice.spec, choice.input_size))
         except ValueError as e:
-            show_error(e, f"change {label[0]}'s input size or layers in the sidebar.")
+            show_error(e, f"change {label[0]}'s input size or layers (its Edit button).")
     return analyses if len(analyses) == len(choices) else None
 
 
 def totals_section(labels: list[str], summaries: list[Summary]) -> None:
-    st.subheader("Totals")
-    inputs = " · ".join(
-        f"{lab[0]} at {s.input_hw[0]}×{s.input_hw[1]}" for lab, s in zip(labels, summaries, strict=True)
+    st.html(TABLE_CSS + totals_html(labels, summaries))
+    inputs = " · ".join(f"{lab[0]} at {size_text(s.input_hw)}" for lab, s in zip(labels, summaries, strict=True))
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.caption(
+        f"Input sizes: {inputs}. MACs = multiply-adds of conv and fc layers for one image (torchvision's "
+        "'GFLOPS', the paper's 'FLOPs'); tinted cells differ from A (orange more, blue less), with the ratio "
+        "to A. Point at a number for its exact value."
     )
-    st.dataframe(totals_table(labels, summaries), key="cmp_totals", width="stretch")
-    st.caption(f"Input sizes: {inputs}.")
+    right.download_button(
+        "Totals (CSV, exact)",
+        totals_frame(labels, summaries).to_csv(index_label="metric"),
+        file_name="compare_totals.csv",
+        mime="text/csv",
+        key="cmp_totals_csv",
+        icon=":material/download:",
+    )
+
+
+def cost_cells(delta: int, unit: str) -> str:
+    """One cell of the shortcut-cost table: the signed human difference, the exact one in its tooltip."""
+    text = "0" if delta == 0 else ("+" if delta > 0 else "−") + count(abs(delta))
+    return f'<td title="{html.escape(f"{delta:+,} {unit}")}">{html.escape(text)}</td>'
+
+
+def shortcut_html(costs: list[tuple[int, int, ShortcutCost]]) -> str:
+    """Each residual row against its plain counterpart: what the totals gained, and from where."""
+    rows = []
+    for plain, residual, cost in costs:
+        where = [f"{cost.adds} additions (one per element of each block's output), no weights"]
+        if cost.projections:
+            where.append(
+                f"{cost.projections} projection shortcuts (1×1 conv + BatchNorm): exactly their "
+                f"{count(cost.shortcut_params)} parameters and {count(cost.shortcut_macs)} multiply-adds"
+            )
+        elif cost.shortcut_other_ops == 0:
+            where.append("identity and zero-padding shortcuts: nothing to count")
+        if not cost.explained:  # ShortcutCost.of says what the difference is made of; it should add up
+            where.append("the totals differ by more than the adds and shortcuts: please report this pair")
+        rows.append(
+            f"<tr><th>{letter_badge(residual)} − {letter_badge(plain)}</th>"
+            + cost_cells(cost.params, "parameters")
+            + cost_cells(cost.macs, "multiply-adds")
+            + cost_cells(cost.other_ops, "other ops")
+            + f'<td class="cmp-where">{html.escape("; ".join(where))}</td></tr>'
+        )
+    return (
+        '<table class="cmp-totals cmp-shortcuts" data-testid="cmp-shortcuts"><thead><tr><th></th>'
+        "<th>Parameters</th><th>Multiply-adds</th><th>Other ops</th><th>Where the difference is</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def shortcut_section(analyses: list[Analysis]) -> None:
+    """When a plain net and the same net with shortcuts are both chosen: what the shortcuts cost."""
+    costs = shortcut_costs(analyses)
+    if not costs:
+        return
+    st.subheader("What the shortcuts cost")
+    st.html(shortcut_html(costs))
+    st.caption(
+        "Differences of the totals above, each read from the two analyses. He et al. 2015 (arXiv:1512.03385), "
+        '§4.1: with option A "the ResNets have no extra parameter compared to their plain counterparts"; '
+        "option B (§3.3) projects only where the shape changes, and those projections are all it adds."
+    )
 
 
 def stages_section(labels: list[str], choices: list[Selection], analyses: list[Analysis]) -> None:
@@ -159,26 +358,79 @@ def stages_section(labels: list[str], choices: list[Selection], analyses: list[A
     left, right = st.columns(2)
     with left:
         st.markdown("**Parameters (M)**")
-        st.plotly_chart(stage_bars(short, splits, 0, 1e6), key="cmp_stage_params", width="stretch")
+        st.plotly_chart(stage_bars(short, splits, 0, 1e6, "params"), key="cmp_stage_params", width="stretch")
     with right:
         st.markdown("**Multiply-adds (G)**")
-        st.plotly_chart(stage_bars(short, splits, 1, 1e9), key="cmp_stage_macs", width="stretch")
+        st.plotly_chart(stage_bars(short, splits, 1, 1e9, "MACs"), key="cmp_stage_macs", width="stretch")
 
 
-def preset_summaries() -> dict[str, Summary]:
-    """Every preset's totals at the input size it was designed for (each analysis cached)."""
-    return {name: Summary.of(get_analysis(spec, default_input_size(spec))) for name, spec in PRESETS.items()}
+# -- the family scatter, computed off the page's first paint ------------------------------------
+
+
+@dataclass
+class Family:
+    """Every preset's totals at the input size it was designed for, filled in by a background thread."""
+
+    names: tuple[str, ...]
+    summaries: dict[str, Summary] = field(default_factory=dict)
+    error: str | None = None
+
+    def run(self) -> None:
+        try:
+            for name in self.names:
+                spec = PRESETS[name]
+                self.summaries[name] = Summary.of(analyze(spec, default_input_size(spec)))
+        except Exception as e:  # shown on the page instead of dying with the thread
+            self.error = f"{type(e).__name__}: {e}"
+
+    @property
+    def done(self) -> bool:
+        return self.error is not None or len(self.summaries) == len(self.names)
+
+
+@st.cache_resource(show_spinner=False)
+def family(names: tuple[str, ...]) -> Family:
+    """One job per server process (and per set of presets), shared by every session."""
+    job = Family(names)
+    # Not a daemon (a new thread would inherit the script thread's daemon flag): a daemon thread still
+    # inside torch when the interpreter exits aborts the process, so exit waits for the job (seconds).
+    threading.Thread(target=job.run, name="compare-family", daemon=False).start()
+    return job
+
+
+@st.fragment(run_every=0.5)
+def family_progress(names: tuple[str, ...]) -> None:
+    """While the presets are analysed: their progress, polled; when done, the page runs again and draws the chart."""
+    job = family(names)
+    if job.done:
+        st.rerun()
+    st.progress(
+        len(job.summaries) / len(names),
+        text=f"Analysing every preset for the scatter: {len(job.summaries)} of {len(names)} done…",
+    )
 
 
 def scatter_section(labels: list[str], choices: list[Selection], summaries: list[Summary]) -> None:
-    st.subheader("Parameters against multiply-adds, all presets")
+    st.subheader("The family: parameters against multiply-adds")
     st.caption("Each preset at the input size it was designed for (ImageNet 224, CIFAR 32); A … D as chosen.")
+    names = tuple(PRESETS)
+    job = family(names)
+    if not job.done:
+        family_progress(names)
+        return
+    if job.error:
+        st.error(f"The presets could not all be analysed: {job.error}", icon=":material/error:")
+        family.clear()  # try again on the next run
+        return
     chosen = [(lab[0], c.title, s) for lab, c, s in zip(labels, choices, summaries, strict=True)]
-    st.plotly_chart(preset_scatter(preset_summaries(), chosen), key="cmp_scatter", width="stretch")
+    st.plotly_chart(preset_scatter(job.summaries, chosen), key="cmp_scatter", width="stretch")
+
+
+# -- the bottleneck panel ------------------------------------------------------------------------
 
 
 def panel_controls() -> tuple[int, int]:
-    """The classic panel's block width and map side (state in ``panel_width`` / ``panel_map``)."""
+    """The panel's block width and map side (state in ``panel_width`` / ``panel_map``)."""
     url_param("cmp_width", "panel_width", 256, _parse_width)
     url_param("cmp_map", "panel_map", 56, _parse_map)
     c1, c2, _ = st.columns([1, 1, 2])
@@ -204,60 +456,64 @@ def panel_controls() -> tuple[int, int]:
     return int(width), int(map_size)
 
 
+def block_drawing(design: str, width: int, map_size: int, title: str) -> None:
+    """One design drawn op by op from the analysis of ``panel_network`` (BatchNorm and ReLU left out)."""
+    a = get_analysis(panel_network(design, width), map_size)
+    st.markdown(f"**{title}**")
+    st.graphviz_chart(block_figure(a, PANEL_BLOCK, compact=True), width="stretch")
+
+
 def classic_panel_section() -> None:
-    st.subheader("The classic panel: a bottleneck block against two 3×3 convs")
-    st.caption(
-        "He et al. 2015, Fig. 5 shows a 64-d basic block (left) beside a 256-d bottleneck (right) of similar "
-        "time complexity (§4.1); the pair of 3×3 convs at the bottleneck's own width is this project's "
-        "comparison, not the paper's. The blocks are the library's own Bottleneck and BasicBlock modules (no "
-        "stride, identity shortcut); each count is read from conv.weight.numel()."
-    )
+    st.subheader("A bottleneck block against two 3×3 convs")
     width, map_size = panel_controls()
     try:
-        bottleneck, two_3x3, quarter = classic_panel(width, map_size)
+        blocks = classic_panel(width, map_size)
     except ValueError as e:
         show_error(e, "pick a multiple of 4 for the width.")
         return
-    same_tab, paper_tab = st.tabs(
-        [
-            f"Same width: bottleneck vs two 3×3 at {width}-d",
-            f"The paper's view: {width}-d bottleneck vs {width // 4}-d basic block",
-        ]
+    by_design = dict(zip(DESIGNS, blocks, strict=True))
+    bottleneck, two_3x3, quarter = by_design["bottleneck"], by_design["two_3x3"], by_design["basic_quarter"]
+    # The two drawings beside the numbers they make, so the panel's point fits one screen.
+    left, middle, numbers = st.columns([1, 1, 1.2], vertical_alignment="center")
+    with left:
+        block_drawing("bottleneck", width, map_size, f"Bottleneck, {width}-d")
+    with middle:
+        block_drawing("two_3x3", width, map_size, f"Two 3×3 convs, {width}-d")
+    with numbers:
+        st.html(
+            TABLE_CSS + f'<div class="cmp-panel-numbers"><p>Parameters<br><b>{count(bottleneck.params)}</b> against '
+            f"<b>{count(two_3x3.params)}</b> (×{two_3x3.params / bottleneck.params:.1f})</p>"
+            f"<p>Multiply-adds on a {map_size}×{map_size} map<br><b>{count(bottleneck.macs)}</b> against "
+            f"<b>{count(two_3x3.macs)}</b> (×{two_3x3.macs / bottleneck.macs:.1f})</p></div>"
+        )
+    st.plotly_chart(block_bars(blocks), key="cmp_block_bars", width="stretch")
+    st.caption(
+        f"Sources: He et al. 2015 (arXiv:1512.03385), §4.1 and Fig. 5, draw a 64-d basic block (left) beside "
+        f"a 256-d bottleneck (right) and say the two have similar time complexity; here that pair is the "
+        f"{width}-d bottleneck and the {width // 4}-d basic block. The two 3×3 convs at {width}-d are this "
+        f"project's own comparison, not a figure of the paper: the bottleneck's saving at the same width. "
+        f"Each count is read from the library's own Bottleneck and BasicBlock modules (conv.weight.numel()); "
+        f"the {width}-d bottleneck carries {width}-d features between blocks at ×{quarter.macs / bottleneck.macs:.2f} "
+        f"the {width // 4}-d basic block's multiply-adds."
     )
-    for tab, other in ((same_tab, two_3x3), (paper_tab, quarter)):
-        with tab:
-            m1, m2, m3 = st.columns(3)
-            m1.metric(f"{bottleneck.label}: parameters", f"{bottleneck.params:,}")
-            m2.metric(f"{other.label}: parameters", f"{other.params:,}")
-            m3.metric("ratio (other / bottleneck)", f"×{other.params / bottleneck.params:.2f}")
-            left, right = st.columns(2)
-            with left:
-                block_panel(bottleneck)
-            with right:
-                block_panel(other)
-    st.markdown(
-        f"At the same {width}-d input and output, two 3×3 convs cost **×{two_3x3.macs / bottleneck.macs:.1f}** the "
-        f"bottleneck's multiply-adds. The paper pairs the {width}-d bottleneck with a {width // 4}-d basic block "
-        f'instead (×{quarter.macs / bottleneck.macs:.2f}): "similar time complexity", but the bottleneck '
-        f"carries {width}-d features between blocks."
-    )
+    with st.expander("The arithmetic, conv by conv"):
+        for block in blocks:
+            st.code(arithmetic_text(block), language=None, wrap_lines=True)
 
 
 def main() -> None:
-    """The Compare page: totals, per-stage bars and the preset scatter for 2–4 architectures, then the classic panel."""
+    """The Compare page: the workbench rows, the totals, per-stage bars, the bottleneck panel, the family scatter."""
     st.title("Compare architectures")
-    st.caption(
-        "params = trainable parameters · MACs = multiply-adds of conv and fc layers for one image "
-        "(torchvision's 'GFLOPS', the paper's 'FLOPs') · FLOPs = 2 × MACs · tinted cells differ from A "
-        "(orange: more, blue: less), with the ratio to A."
-    )
     choices = chosen_architectures()
     labels = [f"{letter}: {c.title}" for letter, c in zip(LETTERS, choices, strict=False)]
     analyses = analyses_of(labels, choices)
-    if analyses is not None:
-        summaries = [Summary.of(a) for a in analyses]
+    summaries = [Summary.of(a) for a in analyses] if analyses is not None else None
+    if analyses is not None and summaries is not None:
         totals_section(labels, summaries)
+        shortcut_section(analyses)
         stages_section(labels, choices, analyses)
-        scatter_section(labels, choices, summaries)
     st.divider()
     classic_panel_section()
+    if analyses is not None and summaries is not None:
+        st.divider()
+        scatter_section(labels, choices, summaries)

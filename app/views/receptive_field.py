@@ -1,12 +1,20 @@
-"""Receptive field: the recurrence step by step, its growth with depth, one unit's field over an image.
+"""Receptive field as a walk: layer by layer through the network, the field over an image and its growth.
 
-Query parameters: the shared editor's (``arch``, overrides, ``input``) plus ``layer``, ``row``,
-``col`` (the output unit) and ``image`` (a shipped sample). Numbers come from the traced analysis;
-"Measure by gradient" checks them against autograd on the real network.
+The walk steps over the layers that change the field (convs and pools with a kernel or stride
+above 1, and additions whose shortcut widened it: ``receptive_field_steps``); "All layers" adds
+the BatchNorms, ReLUs, 1×1 convs and shortcut layers. Previous / Next (or the ← → keys), the slider,
+or a click on a point of the growth curve choose the layer (the keys through ``app.keyboard``, which
+never loses a press made faster than a rerun). It opens on the last layer of the first
+residual stage, where the field is still well inside the image.
+
+Query parameters: the shared editor's (``arch``, overrides, ``input``) plus ``layer``, ``all``
+(all layers), ``row``, ``col`` (the output unit) and ``image`` (a shipped sample). Numbers come from
+the traced analysis; "Measure by gradient" checks them against autograd on the real network.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -16,6 +24,7 @@ import torch
 from PIL import Image
 
 from app.charts import Span, field_figure, growth_chart
+from app.keyboard import step_keys
 from app.views.erf_panel import erf_panel
 from app.widgets import (
     get_analysis,
@@ -34,7 +43,7 @@ from resnet_core.images import ImageError, load_image, sample_images
 from resnet_core.memo import memoize
 from resnet_core.receptive_field import Step, computed_span, measure_receptive_field, receptive_field_steps
 from resnet_core.runtime import holding
-from resnet_core.selection import Selection
+from resnet_core.selection import Selection, parse_bool
 from resnet_core.spec import ResNetSpec
 
 UPLOAD = "your own image…"
@@ -47,6 +56,33 @@ UNSET = -1  # a unit not given by the link: the layer's centre
 def spatial_layers(analysis: Analysis) -> list[str]:
     """Layers with a spatial output map, in execution order (the head's pool and fc excluded)."""
     return [r.name for r in analysis.layers if r.stage != "head" and len(r.output_shape) == 4]
+
+
+def growth_steps(analysis: Analysis) -> list[Step]:
+    """The input, then every step along the main path to the last map that changes the field (its
+    rf, jump or padding): the walk, and the points of the growth curve."""
+    steps = receptive_field_steps(analysis, analysis.final_field.name)
+    kept = [steps[0]]
+    for step in steps[1:]:
+        if (step.rf, step.jump, step.padding) != (kept[-1].rf, kept[-1].jump, kept[-1].padding):
+            kept.append(step)
+    return kept
+
+
+def walk(analysis: Analysis, every: bool) -> list[str]:
+    """The layers the slider and the buttons step through: those that change the field, or with
+    ``every`` each layer with a spatial output (BatchNorm, ReLU, 1×1 convs, shortcuts too)."""
+    return spatial_layers(analysis) if every else [s.name for s in growth_steps(analysis)[1:]]
+
+
+def default_layer(analysis: Analysis) -> str:
+    """The last field-changing layer of the first residual stage (ResNet-18: layer1.1.conv2, a 43 px
+    field on a 224 px image), where the field's growth is plain to see; else the last map."""
+    first_stage = next((s.name for s in analysis.stages if s.name not in ("stem", "head")), None)
+    inside = [
+        s.name for s in growth_steps(analysis) if s.name != "input" and analysis.layer(s.name).stage == first_stage
+    ]
+    return inside[-1] if inside else analysis.final_field.name
 
 
 def steps_frame(steps: list[Step]) -> pd.DataFrame:
@@ -119,37 +155,110 @@ def unit_control(label: str, key: str, size: int, layer: str, axis: str) -> int:
 # -- the page ------------------------------------------------------------------------------------
 
 
-def unit_picker(analysis: Analysis, choice: Selection) -> tuple[str, tuple[int, int]]:
-    """The layer and the output unit (row, col) chosen, state in ``layer``, ``row`` and ``col``; a new
-    layer starts at its centre, and a layer the network no longer has falls back to the last map."""
-    names = spatial_layers(analysis)
-    default_layer = analysis.final_field.name
-    url_param("rf_layer", "layer", default_layer, layer_parser(names, choice.title))
-    if st.session_state["rf_layer"] not in names:  # the architecture changed under the chosen layer
-        st.session_state["rf_layer"] = default_layer
-    url_param("rf_row", "row", UNSET, _parse_int)
-    url_param("rf_col", "col", UNSET, _parse_int)
+def step_layer(names: list[str], delta: int) -> None:
+    """Previous / Next: the layer ``delta`` places along the walk."""
+    i = names.index(st.session_state["rf_layer"]) + delta
+    st.session_state["rf_layer"] = names[max(0, min(len(names) - 1, i))]
 
-    top = st.columns([2, 1, 1])
-    with top[0]:
-        layer = st.selectbox(
-            "Layer (its output map)",
+
+def go_to(names: list[str], index: int) -> None:
+    """The ← → Home End keys: the layer at ``index`` of the walk."""
+    st.session_state["rf_layer"] = names[index]
+
+
+def on_every(analysis: Analysis) -> None:
+    """ "All layers" switched off on a layer that leaves the field as it is: go to the layer before
+    it that set that field (the first of the walk when there is none)."""
+    names = walk(analysis, False)
+    layer = st.session_state["rf_layer"]
+    if st.session_state["rf_every"] or layer in names:
+        return
+    spatial = spatial_layers(analysis)
+    before = [n for n in spatial[: spatial.index(layer)] if n in set(names)]
+    st.session_state["rf_layer"] = before[-1] if before else names[0]
+
+
+def on_curve_click(names: list[str]) -> None:
+    """A click on a point of the growth curve selects that point's layer (the input point: the first)."""
+    points = st.session_state["rf_growth"].selection.points
+    if points:
+        name = points[0].get("customdata")
+        st.session_state["rf_layer"] = name if name in names else names[0]
+
+
+def layer_walk(analysis: Analysis, choice: Selection) -> tuple[str, list[str]]:
+    """Previous, the slider over the walk, Next (← and → too) and "All layers"; state in ``layer``
+    and ``all``. A link's layer off the field-changing walk turns "All layers" on; a layer the
+    network no longer has falls back to the default."""
+    spatial = spatial_layers(analysis)
+    start = default_layer(analysis)
+    url_param("rf_layer", "layer", start, layer_parser(spatial, choice.title))
+    if st.session_state["rf_layer"] not in spatial:  # the architecture changed under the chosen layer
+        st.session_state["rf_layer"] = start
+    url_param("rf_every", "all", False, parse_bool)
+    if st.session_state["rf_layer"] not in walk(analysis, False):
+        st.session_state["rf_every"] = True
+    names = walk(analysis, bool(st.session_state["rf_every"]))
+    i = names.index(st.session_state["rf_layer"])
+    back, slider, forward, every = st.columns([1.4, 5, 1.1, 1.6], vertical_alignment="bottom")
+    with back:
+        st.button(
+            "Previous",
+            key="rf_prev",
+            disabled=i == 0,
+            on_click=step_layer,
+            args=(names, -1),
+            help="The layer before (or the ← key; Home: the first).",
+            width="stretch",
+        )
+    with forward:
+        st.button(
+            "Next",
+            key="rf_next",
+            disabled=i == len(names) - 1,
+            on_click=step_layer,
+            args=(names, 1),
+            help="The layer after (or the → key; End: the last).",
+            width="stretch",
+        )
+    with every:
+        step_keys("rf_keys", i, len(names), functools.partial(go_to, names))
+        st.toggle(
+            "All layers",
+            key="rf_every",
+            on_change=on_every,
+            args=(analysis,),
+            help="Step through BatchNorm, ReLU, 1×1 convs and shortcut layers too (they leave the field as it is, "
+            "or change it only on the shortcut's path).",
+        )
+    with slider:
+        layer = st.select_slider(
+            f"Layer {i + 1} of {len(names)} ({'all layers' if st.session_state['rf_every'] else 'the layers that change the field'})",
             names,
             key="rf_layer",
-            help="Every layer with a spatial output, in the order the network runs them. "
-            "The last one feeds the global average pool.",
+            help="In the order the network runs them; the last one feeds the global average pool.",
         )
+    remember("rf_layer", "rf_every")
+    write_url({"layer": layer, "all": "1" if st.session_state["rf_every"] else None})
+    return layer, names
+
+
+def unit_picker(analysis: Analysis, layer: str) -> tuple[int, int]:
+    """The output unit (row, col) of ``layer``, state in ``row`` and ``col``; a new layer starts at its centre."""
+    url_param("rf_row", "row", UNSET, _parse_int)
+    url_param("rf_col", "col", UNSET, _parse_int)
     out_h, out_w = analysis.layer(layer).output_shape[2:]
     if st.session_state.get("rf_layer_seen") not in (None, layer):  # a new layer: start at its centre
         st.session_state["rf_row"], st.session_state["rf_col"] = out_h // 2, out_w // 2
-    with top[1]:
+    left, right = st.columns(2)
+    with left:
         row = unit_control(f"Output row (0 … {out_h - 1})", "rf_row", out_h, layer, "row")
-    with top[2]:
+    with right:
         col = unit_control(f"Output column (0 … {out_w - 1})", "rf_col", out_w, layer, "column")
     st.session_state["rf_layer_seen"] = layer
-    remember("rf_layer", "rf_row", "rf_col")
-    write_url({"layer": layer, "row": str(row), "col": str(col)})
-    return layer, (row, col)
+    remember("rf_row", "rf_col")
+    write_url({"row": str(row), "col": str(col)})
+    return row, col
 
 
 def whole_field(record: LayerRecord, unit: tuple[int, int]) -> tuple[Span, Span]:
@@ -160,17 +269,21 @@ def whole_field(record: LayerRecord, unit: tuple[int, int]) -> tuple[Span, Span]
     )
 
 
-def field_summary(
+def field_line(record: LayerRecord) -> None:
+    """The field of ``record``'s output in one line (the first screen's numbers)."""
+    out_h, out_w = record.output_shape[2:]
+    st.markdown(
+        f"**{record.name}** ({record.kind}): receptive field **{record.rf} × {record.rf_w} px** · "
+        f"jump **{record.jump} × {record.jump_w} px** · effective padding {record.padding} × {record.padding_w} px · "
+        f"output map {out_h} × {out_w}"
+    )
+
+
+def field_notes(
     record: LayerRecord, unit: tuple[int, int], whole: tuple[Span, Span], input_hw: tuple[int, int]
 ) -> None:
-    """The field's numbers, the unit's input rows and columns, and a note where it leaves the image."""
+    """The unit's input rows and columns, and a note where its field leaves the image."""
     (r0, r1), (c0, c1) = whole
-    out_h, out_w = record.output_shape[2:]
-    m = st.columns(4)
-    m[0].metric("Receptive field", f"{record.rf} × {record.rf_w} px")
-    m[1].metric("Jump (effective stride)", f"{record.jump} × {record.jump_w} px")
-    m[2].metric("Effective padding", f"{record.padding} × {record.padding_w} px")
-    m[3].metric("Output map", f"{out_h} × {out_w}")
     st.markdown(
         f"Unit (row {unit[0]}, col {unit[1]}) of **{record.name}** sees input rows **{r0} … {r1}** and columns "
         f"**{c0} … {c1}** (negative or ≥ the input size: zero padding)."
@@ -208,15 +321,32 @@ def chosen_image(input_hw: tuple[int, int]) -> Image.Image:
     return checkerboard(*input_hw) if image is None else image
 
 
-def image_section(whole: tuple[Span, Span], inside: tuple[Span, Span], input_hw: tuple[int, int]) -> None:
-    st.subheader("The field over an image")
-    image = chosen_image(input_hw)
+def field_chart(
+    image: Image.Image, whole: tuple[Span, Span], inside: tuple[Span, Span], input_hw: tuple[int, int]
+) -> None:
     shown = image.convert("RGB").resize((input_hw[1], input_hw[0]), Image.Resampling.BILINEAR)
-    st.plotly_chart(field_figure(shown, whole, inside, input_hw), key="rf_field", width="stretch")
+    st.plotly_chart(field_figure(shown, whole, inside, input_hw, height=400), key="rf_field", width="stretch")
     st.caption(
         f"The image resized to the {input_hw[0]} × {input_hw[1]} input. Solid: the field inside the image; "
         "dashed: the whole field, padding included; ✕: its centre."
     )
+
+
+def growth_section(analysis: Analysis, layer: str, names: list[str], input_hw: tuple[int, int]) -> None:
+    """The growth curve over the whole walk, this layer marked; a click on a point selects its layer."""
+    steps = growth_steps(analysis)
+    chain = [s.name for s in receptive_field_steps(analysis, layer)]  # the main path up to this layer
+    on_curve = [i for i, s in enumerate(steps) if s.name in chain]
+    current = None if analysis.layer(layer).path == "shortcut" else on_curve[-1]  # a shortcut is off the curve
+    stages = ["input"] + [analysis.layer(s.name).stage for s in steps[1:]]
+    st.plotly_chart(
+        growth_chart(steps, stages, input_hw, current),
+        key="rf_growth",
+        on_select=functools.partial(on_curve_click, names),
+        selection_mode="points",
+        width="stretch",
+    )
+    st.caption("The field's growth along the main path; click a point to go to that layer.")
 
 
 def agreement_table(measured: tuple[Span, Span], computed: tuple[Span, Span]) -> pd.DataFrame:
@@ -294,8 +424,8 @@ def last_change(steps: list[Step]) -> None:
     )
 
 
-def recurrence_section(analysis: Analysis, layer: str, input_hw: tuple[int, int]) -> None:
-    """The recurrence, its last change in numbers, the growth chart and the table of steps."""
+def recurrence_section(analysis: Analysis, layer: str) -> None:
+    """The recurrence, its last change in numbers and the table of steps."""
     st.subheader(f"The recurrence, input → {layer}")
     st.latex(
         r"r_l = r_{l-1} + (k_l - 1)\, d_l\, j_{l-1} \qquad j_l = j_{l-1}\, s_l \qquad p_l = p_{l-1} + \mathrm{pad}_l\, j_{l-1}"
@@ -306,36 +436,40 @@ def recurrence_section(analysis: Analysis, layer: str, input_hw: tuple[int, int]
     )
     steps = receptive_field_steps(analysis, layer)
     last_change(steps)
-    g1, g2 = st.columns([3, 2])
-    with g1:
-        st.plotly_chart(growth_chart(steps, input_hw), key="rf_growth", width="stretch")
-    with g2:
-        st.caption(
-            "Only layers that change the field are listed (convs, pools, and additions whose shortcut widened it); "
-            "along the height axis, rows = columns for square kernels."
-        )
-        st.dataframe(steps_frame(steps), key="rf_steps", hide_index=True, height=420, width="stretch")
+    st.caption(
+        "Only layers that change the field are listed (convs, pools, and additions whose shortcut widened it); "
+        "along the height axis, rows = columns for square kernels."
+    )
+    st.dataframe(steps_frame(steps), key="rf_steps", hide_index=True, height=420, width="stretch")
 
 
 def main() -> None:
-    """The receptive-field page: a layer and an output unit, its field over an image, the gradient check, the recurrence."""
+    """The receptive-field page: walk the layers; the field over an image beside its growth curve;
+    the unit, the gradient check and the recurrence below."""
     st.title("Receptive field")
-    choice = spec_editor("")
+    choice = spec_editor("", default_arch="resnet18")
     try:
         analysis = get_analysis(choice.spec, choice.input_size)
     except ValueError as e:
         show_error(e, "change the input size or the layers in the sidebar.")
         return
     input_hw = (analysis.input_shape[2], analysis.input_shape[3])
-    layer, unit = unit_picker(analysis, choice)
+    layer, names = layer_walk(analysis, choice)
     record = analysis.layer(layer)
+    field_line(record)
+    left, right = st.columns([1, 1.25])
+    with right:
+        growth_section(analysis, layer, names, input_hw)
+    with left:
+        field_slot = st.container()
+        unit = unit_picker(analysis, layer)
+        image = chosen_image(input_hw)
     whole = whole_field(record, unit)
     inside = computed_span(record, unit, input_hw)
-    field_summary(record, unit, whole, input_hw)
-    left, right = st.columns([3, 2])
-    with left:
-        image_section(whole, inside, input_hw)
+    with field_slot:
+        field_chart(image, whole, inside, input_hw)
     with right:
-        gradient_check(choice, layer, unit, inside, input_hw)
+        field_notes(record, unit, whole, input_hw)
+    gradient_check(choice, layer, unit, inside, input_hw)
     erf_panel(choice, layer, unit)  # issue 16: the effective field beside the theoretical one
-    recurrence_section(analysis, layer, input_hw)
+    recurrence_section(analysis, layer)

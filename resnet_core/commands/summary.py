@@ -2,7 +2,9 @@
 
 Formatting only: the numbers are ``resnet_core.analyze``'s, traced from the module on the meta
 device. The table reads like torchinfo's (a tree of stages, blocks and layers) with three
-receptive-field columns added; JSON and CSV carry the same numbers for scripts.
+receptive-field columns added. The table is for people: parameters and MACs in the one human format
+(``resnet_core.units``: 9.41 k, 118 M, 4.09 G), the totals also exact; JSON and CSV carry every number
+exactly, for scripts.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from resnet_core.analysis import Analysis, analyze
 from resnet_core.export import LEVELS, Row, csv_text, json_text, rows
 from resnet_core.selection import from_args
+from resnet_core.units import byte_size, count
 
 HELP = "per-layer table: output shapes, parameters, MACs and receptive fields"
 
@@ -62,11 +65,16 @@ def _shape(shape: Sequence[int]) -> str:
     return "[" + ", ".join(str(n) for n in shape) + "]"
 
 
+def _exactly(n: int) -> str:
+    """'25.6 M (25,557,032)': the human number, then the exact one (a lone '0' when there is nothing)."""
+    return count(n) if abs(n) < 1000 else f"{count(n)} ({n:,})"
+
+
 def format_table(a: Analysis, level: str, title: str) -> str:
     table = rows(a, level)
     header = ("Layer", "Kind", "Output shape", "Params", "MACs", "RF", "Jump", "Pad")
     cells = [
-        (name, r.kind, _shape(r.output_shape), f"{r.params:,}", f"{r.macs:,}", str(r.rf), str(r.jump), str(r.padding))
+        (name, r.kind, _shape(r.output_shape), count(r.params), count(r.macs), str(r.rf), str(r.jump), str(r.padding))
         for name, r in zip(_tree_names(table), table, strict=True)
     ]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
@@ -87,15 +95,16 @@ def format_table(a: Analysis, level: str, title: str) -> str:
         "=" * width,
         *(line(c) for c in cells),
         "=" * width,
-        f"Total params: {t.params:,}",
-        f"Trainable params: {t.trainable_params:,}",
-        f"Non-trainable params: {t.params - t.trainable_params:,}",
-        f"MACs (conv + linear, one image): {t.macs:,} ({t.macs / 1e9:.3f} G)",
-        f"FLOPs (= 2 × MACs): {t.flops:,} ({t.flops / 1e9:.3f} G)",
-        f"Other ops, not in MACs: {t.other_ops:,} (per output element: BatchNorm 2, ReLU 1, add 1;",
-        "  pooling: 1 per window element)",
+        f"Total params: {_exactly(t.params)}",
+        f"Trainable params: {_exactly(t.trainable_params)}",
+        f"Non-trainable params: {_exactly(t.params - t.trainable_params)}",
+        f"MACs (conv + linear, one image): {_exactly(t.macs)}",
+        f"FLOPs (= 2 × MACs): {_exactly(t.flops)}",
+        f"Other ops, not in MACs: {_exactly(t.other_ops)} (per output element: BatchNorm 2, ReLU 1,",
+        "  add 1; pooling: 1 per window element)",
         "=" * width,
-        f"Activation memory (all layer outputs, one image, {a.dtype_bytes} B each): {t.activation_bytes / 1e6:,.2f} MB",
+        f"Activation memory (all layer outputs, one image, {a.dtype_bytes} B each): "
+        f"{byte_size(t.activation_bytes)} ({t.activation_bytes:,} B)",
         f"Receptive field of {final.name}: {final.rf}×{final.rf_w} px on a {h}×{w} input",
         "RF: field size in input pixels; Jump: input pixels between neighbouring units;",
         "Pad: unit 0's field starts Pad pixels before the image (along the rows)",
