@@ -31,6 +31,7 @@ import torch
 from torch import Tensor
 
 from resnet_core import weights
+from resnet_core.units import byte_size
 
 # -- the data ----------------------------------------------------------------------------------------
 
@@ -228,6 +229,8 @@ def _draw_shapes(labels: Tensor, size: int, g: torch.Generator) -> Tensor:
 #: The python version of CIFAR-10, from its publisher (Krizhevsky 2009; https://www.cs.toronto.edu/~kriz/cifar.html).
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_FOLDER = "cifar-10-batches-py"  # the folder inside the tarball
+#: The tarball's size in bytes as the publisher serves it (its Content-Length), shown before a download.
+CIFAR10_BYTES = 170_498_071
 
 
 @dataclass(frozen=True)
@@ -418,7 +421,7 @@ def cifar10(
     cached = weights.cache_dir() / Path(CIFAR10_URL).name
     if not cached.exists() and not download:
         raise DatasetError(
-            f"CIFAR-10 is not in the cache ({cached}); download it (163 MB from {CIFAR10_URL}) or give a local folder"
+            f"CIFAR-10 is not in the cache ({cached}); download it ({byte_size(CIFAR10_BYTES)} from {CIFAR10_URL}) or give a local folder"
         )
     path = download_cifar10(progress=progress)  # checks the cached file's MD5 as well
     return load_cifar10(path, split, checksums=None, limit=limit)  # just verified as a whole

@@ -46,6 +46,8 @@ from resnet_core.spec import ResNetSpec, preset
 #: The paper's degradation pair on CIFAR (§4.2, Fig. 6): shallow and deep, plain and residual.
 DEFAULT_NETS: tuple[str, ...] = ("plain20", "plain56", "resnet20", "resnet56")
 DATASETS = ("shapes10", "cifar10")
+#: How many nets a race holds: at least a pair to compare, at most what one chart and a CPU can follow.
+MIN_NETS, MAX_NETS = 2, 4
 
 
 class RaceBudgetError(ValueError):
@@ -176,8 +178,8 @@ def plan_race(config: RaceConfig, num_classes: int = 10) -> RacePlan:
     device = resolve_device(config.device)
     budget = BUDGETS["cuda" if device.type == "cuda" else "cpu"]
     where = "this GPU" if device.type == "cuda" else "the CPU"
-    if not 2 <= len(config.nets) <= 4:
-        raise RaceBudgetError(f"a race has 2 to 4 nets; got {len(config.nets)}")
+    if not MIN_NETS <= len(config.nets) <= MAX_NETS:
+        raise RaceBudgetError(f"a race has {MIN_NETS} to {MAX_NETS} nets; got {len(config.nets)}")
     if not 1 <= config.steps <= budget.max_steps:
         raise RaceBudgetError(f"steps={config.steps} is not allowed on {where}: from 1 to {budget.max_steps}")
     if not 2 <= config.batch <= budget.max_batch:

@@ -160,6 +160,11 @@ def test_the_check_catches_a_typed_number_and_a_number_away_from_its_table() -> 
     # notation, placeholders, code, maths and struck claims are not numbers to cite:
     assert unregistered("Table 3, §4.1, Fig. 4(e), 3×3, 7×7/2, arXiv:1512.03385, ResNet-50, v1.5, `layer2.0`") == []
     assert unregistered("{{resnet50.params}} parameters, $x_{l+1}$, ~~52 against 36 layers~~") == []
+    assert unregistered("N(0, 1) inputs, the published MD5, shapes10, plain56 against resnet56") == []
+    # a formula or a paper's setting counts only beside its source (or the app's own file's cue):
+    assert unregistered("6n + 2 layers (§4.2)") == [] and unregistered("6n + 2 layers") == ["6", "2"]
+    assert unregistered("64k iterations at batch 128 (§4.2)") == [] and unregistered("64k iterations") == ["64"]
+    assert unregistered("side 2r + 1 (Chebyshev distance)") == [] and unregistered("side 2r + 1") == ["2", "1"]
     # a year counts beside its paper, and 'Tong He et al.' is not 'He et al.':
     assert unregistered("He et al. (2015)") == [] and unregistered("in 2015") == ["2015"]
     assert unregistered("He et al. 2019") == ["2019"] and unregistered("Tong He et al. 2019") == []

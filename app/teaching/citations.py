@@ -131,6 +131,14 @@ PAPERS: dict[str, Paper] = {
             arxiv="1701.04128",
         ),
         Paper(
+            "shattered",
+            "David Balduzzi, Marcus Frean, Lennox Leary, JP Lewis, Kurt Wan-Duo Ma, Brian McWilliams",
+            "The Shattered Gradients Problem: If resnets are the answer, then what is the question?",
+            2017,
+            "Balduzzi et al. 2017",
+            arxiv="1702.08591",
+        ),
+        Paper(
             "fbresnet",
             "Sam Gross, Michael Wilber",
             "Training and investigating Residual Nets (fb.resnet.torch)",
@@ -359,6 +367,11 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("resnet.cifar.input", "32×32", "resnet", "§4.2", "CIFAR-10 input size"),
     Claim("resnet.cifar.input_px", "32", "resnet", "", "CIFAR-10 input size (§4.2)", ("CIFAR",)),
     Claim("resnet.cifar.train_error_1202", "0.1%", "resnet", "§4.2", "training error of ResNet-1202 (below)"),
+    # §4.2: "a mini-batch size of 128 ... terminate training at 64k iterations".
+    Claim("resnet.cifar.batch", "batch 128", "resnet", "§4.2", "mini-batch of the CIFAR-10 training"),
+    Claim("resnet.cifar.iterations", "64k", "resnet", "§4.2", "iterations of the CIFAR-10 training"),
+    # Fig. 6 (left and middle): plain-20/32/44/56 and ResNet-20/32/44/56 (and ResNet-110) on CIFAR-10.
+    Claim("resnet.fig6.depths", "20 to 56", "resnet", "Fig. 6", "depths of the plain and residual nets of Fig. 6"),
     # §3.4 and Table 1: the ImageNet input and the stage of 56×56 maps.
     Claim("resnet.imagenet.input", "224", "resnet", "", "ImageNet crop size (§3.4)", ("ImageNet",)),
     Claim("resnet.table1.conv2_input", "224", "resnet", "", "input size of Table 1", ("conv2_x",)),
@@ -486,6 +499,8 @@ APP_FACTS: tuple[AppFact, ...] = (
     AppFact("0 = input", ("step",), "app/charts.py"),
     AppFact("0 …", ("map",), "app/views/receptive_field.py"),
     AppFact("0 (the map is one unit", (), "app/views/receptive_field.py"),
+    AppFact("2r + 1", ("Chebyshev",), "resnet_core/erf.py"),  # EffectiveField.side_95
+    AppFact("sum to 1", ("normalised",), "resnet_core/erf.py"),  # the heatmap divided by its total
 )
 
 
@@ -503,15 +518,15 @@ NOTATION = re.compile(
             # kernel and pooling sizes, with an optional stride: 1×1, 3×3, 7×7/2, 2×2
             r"\b[1-7]×[1-7](?:/\d)?\b",
             # data sets and model names: CIFAR-10, ResNet-50, ResNet-50/101/152, plain-34, VGG-16/19
-            r"\bCIFAR-10{1,2}\b",
+            r"\bCIFAR-10{1,2}\b|\bshapes10\b",
             r"\b(?:ResNet|ResNeXt|plain|VGG|Plain)-\d+(?:/\d+)*",
-            r"\bresnet\d+|\bresnext\d+\w*|\bwide_resnet\d+_\d",
+            r"\bresnet\d+|\bresnext\d+\w*|\bwide_resnet\d+_\d|\bplain\d+",
             # version names: v1, v1.5, ResNet V1.5
             r"\b[vV]\d+(?:\.\d+)?\b",
             # layer, stage and block names: conv2_x, conv3_1, layer1, stage 2, stages 2–4
             r"\bconv\d_(?:x|\d)\b|\blayer\d+(?:\.\d+)*\b|\bstages?\s\d+" + _RANGE,
-            # names with digits: dtypes, hashes, licences, percentiles, top-k
-            r"\b(?:b?float|u?int)\d+\b|\bsha256\b|\bCC0\b|\bp\d{2}\b|\b[Tt]op-\d\b",
+            # names with digits: dtypes, hashes, licences, percentiles, top-k, the standard normal
+            r"\b(?:b?float|u?int)\d+\b|\bsha256\b|\b(?:MD5|md5)\b|\bCC0\b|\bp\d{2}\b|\b[Tt]op-\d\b|\bN\(0, ?1\)",
             # formulas over a symbol, not claims: width/2, 3·width/8, 2·width, 3w/8, w/2, 2w, (n−1)
             r"\b\d*\s*·?\s*(?:width|w)\s*/\s*\d+\b|\b\d+\s*·\s*(?:width|w)\b|\b\d+w\b|\bn\s*[−-]\s*1\b",
             # a layer's settings written out, like 3×3/2: "stride 1", "padding 1", "dilation 2"

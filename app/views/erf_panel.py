@@ -247,8 +247,8 @@ def show_field(field: EffectiveField, image_name: str | None = None) -> None:
     )
     if field.rf > h or field.rf_w > w:
         st.caption(
-            f"The theoretical field ({field.rf} px) is larger than the {h}×{w} input, so the 95 % square is bounded "
-            "by the image too; the heatmap shows where inside the image the gradient is."
+            f"The theoretical field ({field.rf} px) is larger than the {h}×{w} input, so the {MASS:.0%} square is "
+            "bounded by the image too; the heatmap shows where inside the image the gradient is."
         )
     st.plotly_chart(erf_figure(field), key="erf_heatmap", width="stretch")
     st.caption(

@@ -34,10 +34,12 @@ from app.race_runner import RaceRun, RunSnapshot
 from app.widgets import get_analysis, parse_choice, parse_list, remember, show_error, url_param, write_url
 from resnet_core import weights
 from resnet_core.compare import ShortcutCost
-from resnet_core.datasets import CIFAR10_URL, DatasetError, download_cifar10
+from resnet_core.datasets import CIFAR10_BYTES, CIFAR10_FOLDER, CIFAR10_URL, DatasetError, download_cifar10
 from resnet_core.race import (
     DATASETS,
     DEFAULT_NETS,
+    MAX_NETS,
+    MIN_NETS,
     RACE_QUEUE,
     RaceBudgetError,
     RaceConfig,
@@ -49,7 +51,7 @@ from resnet_core.race import (
 from resnet_core.runtime import available_devices, device_name, resolve_device
 from resnet_core.signal import Propagation, Shattering, SweepPoint, cifar_net, propagation, shattering
 from resnet_core.spec import FIELDS, PRESETS, ResNetSpec, default_input_size
-from resnet_core.units import count, duration, rate
+from resnet_core.units import byte_size, count, duration, rate
 
 PLAIN_COLOR, RESIDUAL_COLOR = "#d62728", "#1f77b4"  # plain red and dashed, residual blue and solid
 #: Race colours: plain nets warm, residual nets cool, the shallower of each lighter.
@@ -350,8 +352,9 @@ def signal_section(device: torch.device) -> None:
         "He et al. 2015 (§4.1) on their plain nets: *“These plain networks are trained with BN, which ensures "
         "forward propagated signals to have non-zero variances. We also verify that the backward propagated "
         "gradients exhibit healthy norms with BN.”* The paper argues the plain nets' trouble is therefore not "
-        "vanishing gradients. Here is what one training step at initialisation measures (seeded weights, "
-        f"a batch of {SIGNAL_BATCH} N(0, 1) images, BatchNorm in training mode, cross-entropy against random labels):"
+        "vanishing gradients. Here is what one training step at initialisation measures (seeded weights drawn as "
+        "in *Delving Deep into Rectifiers*, arXiv:1502.01852, as torchvision does; a batch of "
+        f"{SIGNAL_BATCH} N(0, 1) images, BatchNorm in training mode, cross-entropy against random labels):"
     )
     st.markdown("\n".join(f"- {gradient_sentence(p)}" for p in props))
     c1, c2 = st.columns(2)
@@ -421,7 +424,7 @@ def sweep_section(device: torch.device) -> None:
     st.subheader("Across depth: the CIFAR nets at 32×32")
     left, right = st.columns([2, 1], vertical_alignment="bottom")
     depths = left.multiselect(
-        "Depths (6n + 2 layers)", SWEEP_DEPTHS, default=list(DEFAULT_SWEEP), key="why_sweep_depths"
+        "Depths (6n + 2 layers, §4.2)", SWEEP_DEPTHS, default=list(DEFAULT_SWEEP), key="why_sweep_depths"
     )
     run = right.button("Run the sweep", key="why_sweep_run", disabled=not depths)
     kinds = (("plain", "none"), ("resnet (A)", "A"))
@@ -528,11 +531,11 @@ def race_form(device_names: list[str]) -> RaceConfig | None:
     url_param("why_seed", "seed", RaceConfig.seed, _parse_int(0, 2**31 - 1))
     c = st.columns([3, 1, 1, 1, 1])
     nets = c[0].multiselect(
-        "Nets (2 to 4)",
+        f"Nets ({MIN_NETS} to {MAX_NETS})",
         names,
         key="why_nets",
-        max_selections=4,
-        help="Any preset; the classifier is resized to the data's 10 classes. The paper's pair: plain20/plain56 "
+        max_selections=MAX_NETS,
+        help="Any preset; the classifier is resized to the data's classes. The paper's pair: plain20/plain56 "
         "against resnet20/resnet56 (Fig. 6).",
     )
     steps = c[1].number_input("Steps", min_value=1, max_value=100_000, step=50, key="why_steps")
@@ -586,9 +589,10 @@ def cifar_section(source: str | None) -> str | None:
     cached = weights.cache_dir() / Path(CIFAR10_URL).name
     if source == CIFAR_FOLDER:
         path = st.text_input(
-            "Path to cifar-10-python.tar.gz or the folder holding cifar-10-batches-py",
+            f"Path to {Path(CIFAR10_URL).name} or the folder holding {CIFAR10_FOLDER}",
             key="why_cifar_path",
-            help="Every file is checked against its published MD5 before use.",
+            help="Checked before use: a tarball against its published MD5, each batch file of a folder against "
+            "its own.",
         ).strip()
         if not path:
             st.info("Give the path of the CIFAR-10 python version on this server's disk.")
@@ -600,7 +604,7 @@ def cifar_section(source: str | None) -> str | None:
     st.caption(f"Cache: {cached} · from {CIFAR10_URL} · checked against the published MD5")
     if cached.exists():
         return ""
-    if not st.button("Download CIFAR-10 (163 MB)", key="why_cifar_download"):
+    if not st.button(f"Download CIFAR-10 ({byte_size(CIFAR10_BYTES)})", key="why_cifar_download"):
         st.info("CIFAR-10 is not in the cache yet: download it, or choose the built-in shapes10.")
         return None
     try:
@@ -608,7 +612,7 @@ def cifar_section(source: str | None) -> str | None:
     except DatasetError as e:
         show_error(e)
         return None
-    st.caption("CIFAR-10 downloaded; every file matched its published MD5.")
+    st.caption("CIFAR-10 downloaded; the tarball matched its published MD5.")
     return ""
 
 
@@ -633,7 +637,7 @@ def plan_text(plan: RacePlan) -> str:
     nets = ", ".join(f"{n.label} ({n.depth} layers, {count(n.params)} params)" for n in plan.nets)
     text = (
         f"**Plan:** {nets} · {count(plan.train_macs)} multiply-adds of training (3 × forward × batch × steps) · "
-        f"{where}, {precision} · learning rate {learning_rate(plan.config):g} (the paper's 0.1 at batch 128, scaled)."
+        f"{where}, {precision} · learning rate {learning_rate(plan.config):g} (the paper's 0.1 at batch 128, §4.2, scaled)."
     )
     last = _LAST_RATE.get(plan.device.type)
     if last:
@@ -656,8 +660,9 @@ def race_section(device_names: list[str]) -> None:
     st.markdown(
         "He et al. 2015 train plain and residual CIFAR nets of 20 to 56 layers (Fig. 6): the deeper *plain* net "
         "ends with the higher *training* error, the deeper ResNet with the lower. Here the chosen nets train on "
-        "the same batches in the same order (SGD, momentum 0.9, weight decay 1e-4; no augmentation), the plain "
-        "net and its option-A ResNet from identical initial weights. What you see is what this run measures."
+        f"the same batches in the same order (SGD, momentum {RaceConfig.momentum:g}, weight decay "
+        f"{RaceConfig.weight_decay:g}, as in §4.2; no augmentation), the plain net and its option-A ResNet from "
+        "identical initial weights. What you see is what this run measures."
     )
     run: RaceRun | None = st.session_state.get(RUN_KEY)
     active = run is not None and not run.snapshot().finished
