@@ -66,7 +66,7 @@ def presentation_size(page: str) -> None:
         on = st.sidebar.toggle(
             "Presentation size",
             key="present",
-            help="Larger type, tables and charts for a projector or a room; the link keeps it (present=1).",
+            help="Larger type, tables and charts for a projector or a room; the link keeps it.",
         )
     remember("present")  # kept while the lecture shows no toggle
     write_url({"present": "1" if on else None})

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scripts.harness import chromium, streamlit_server  # noqa: E402
-from tests.e2e.diagram_page import SMALLEST_TEXT_JS  # noqa: E402
+from scripts.layout import SMALLEST_TEXT_JS  # noqa: E402
 
 DEMO = "tests/e2e/diagram_view_demo.py"
 SIZE = {"width": 1280, "height": 720}

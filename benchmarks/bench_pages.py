@@ -60,7 +60,7 @@ def child(page: str, warm_torch: bool) -> None:
     """In a fresh process: import the page, optionally warm torch, time the first script run; print JSON."""
     from streamlit.testing.v1 import AppTest
 
-    from tests.apptest import open_page
+    from scripts.appview import open_page
 
     if page != NOOP:
         __import__(f"app.views.{PAGES[page]}")
@@ -135,7 +135,7 @@ def browser_side(pages: list[str]) -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     from scripts.harness import chromium, streamlit_server, warm_up
-    from tests.e2e.layout import MAIN_VISUAL
+    from scripts.layout import MAIN_VISUAL
 
     print("== first visual in Chromium (1280×800), a new tab per load")
     noop_dir = Path(tempfile.mkdtemp())

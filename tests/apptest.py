@@ -13,19 +13,7 @@ import json
 
 from streamlit.testing.v1 import AppTest
 
-
-def _view_script(page: str) -> None:
-    """The script AppTest runs: ``app.views.<page>.main()``."""
-    import importlib
-
-    importlib.import_module(f"app.views.{page}").main()
-
-
-def open_page(page: str, query: dict[str, str] | None = None, timeout: float = 120) -> AppTest:
-    """An AppTest of view ``page`` (``app/views/<page>.py``) with ``query`` as its URL query, not yet run."""
-    at = AppTest.from_function(_view_script, args=(page,), default_timeout=timeout)
-    at.query_params.update(query or {})
-    return at
+from scripts.appview import open_page
 
 
 def no_exceptions(at: AppTest) -> AppTest:

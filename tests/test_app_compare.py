@@ -104,7 +104,7 @@ def test_bottleneck_panel_draws_both_blocks_and_counts_them(default_page):
         assert block.params_arithmetic() in code and block.macs_arithmetic() in code
     # issue 12, item 7: which comparison is the paper's Fig. 5, which is this page's own
     caption = " ".join(c.value for c in default_page.caption)
-    assert "Fig. 5" in caption and "64-d (left)" in caption and "256-d (right)" in caption
+    assert "Fig. 5" in caption and "64-d basic block (left)" in caption and "256-d bottleneck (right)" in caption
     assert "not a figure of the paper" in caption
 
 

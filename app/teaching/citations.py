@@ -493,10 +493,8 @@ class AppFact:
 
 
 APP_FACTS: tuple[AppFact, ...] = (
-    AppFact("about 50 ms", ("dot",), "benchmarks/bench_diagram.py"),
     AppFact("45–500 MB", ("Not downloaded",), "resnet_core/weights.py"),
     AppFact("16 channels", ("largest mean",), "app/views/live.py"),
-    AppFact("0 = input", ("step",), "app/charts.py"),
     AppFact("0 …", ("map",), "app/views/receptive_field.py"),
     AppFact("0 (the map is one unit", (), "app/views/receptive_field.py"),
     AppFact("2r + 1", ("Chebyshev",), "resnet_core/erf.py"),  # EffectiveField.side_95
@@ -520,7 +518,7 @@ NOTATION = re.compile(
             # data sets and model names: CIFAR-10, ResNet-50, ResNet-50/101/152, plain-34, VGG-16/19
             r"\bCIFAR-10{1,2}\b|\bshapes10\b",
             r"\b(?:ResNet|ResNeXt|plain|VGG|Plain)-\d+(?:/\d+)*",
-            r"\bresnet\d+|\bresnext\d+\w*|\bwide_resnet\d+_\d|\bplain\d+",
+            r"\bresnet\d+|\bresnext\d+\w*|\bwide_resnet\d+_\d|\bplain\d+|\bResNetV2\b|\bresnetv2_\d+",
             # version names: v1, v1.5, ResNet V1.5
             r"\b[vV]\d+(?:\.\d+)?\b",
             # layer, stage and block names: conv2_x, conv3_1, layer1, stage 2, stages 2–4

@@ -26,6 +26,7 @@ from app.charts import COLORS, block_bars, preset_scatter, short_title, stage_ba
 from app.widgets import (
     get_analysis,
     link_notices,
+    literal,
     set_choice,
     show_error,
     spec_editor,
@@ -257,7 +258,7 @@ def architecture_row(i: int, default_arch: str) -> Selection:
     with info_col:
         st.html(f'<div class="cmp-row-title">{html.escape(choice.title)} · input {size_text(choice.input_size)}</div>')
     for notice in link_notices(prefix):
-        st.warning(f"{LETTERS[i]}: {notice}", icon=":material/link:")
+        st.warning(literal(f"{LETTERS[i]}: {notice}"), icon=":material/link:")
     return choice
 
 

@@ -453,7 +453,8 @@ def table_section(choice: Selection, a: Analysis, sel: str | None) -> None:
     exact = middle.toggle(
         "Exact numbers",
         key="exact_numbers",
-        help="every digit, and columns that sort by value; off: 3 significant digits (25.6 M, 143 MiB)",
+        help="every digit, and columns that sort by value; off: three significant digits and a unit "
+        f"({count(a.totals.params)}, {byte_size(a.totals.activation_bytes)})",
     )
     remember("stage_filter", "exact_numbers")
     write_url({"stage": None if stage == "all stages" else stage, "exact": "1" if exact else None})

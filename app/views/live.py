@@ -36,6 +36,7 @@ from resnet_core.images import ImageError, Prediction, class_names, load_image, 
 from resnet_core.memo import CACHE, memoize
 from resnet_core.runtime import (
     DTYPES,
+    MIN_TIMED,
     ActivationMaps,
     DeviceBusy,
     DeviceOutOfMemory,
@@ -533,7 +534,7 @@ def timing_section(choice, analysis: Analysis, config: RunConfig) -> None:
             st.rerun()
     st.caption(
         "Timing builds its own copy of the network (weights do not change the speed), warms up, then times "
-        f"as many passes as fit about {duration(config.time_budget_s or TIME_BUDGET_S)} (at least 2, at most the "
+        f"as many passes as fit about {duration(config.time_budget_s or TIME_BUDGET_S)} (at least {MIN_TIMED}, at most the "
         "number under Passes): CUDA events on a GPU, a monotonic clock on the CPU. One job at a time per device, "
         "across all sessions."
     )

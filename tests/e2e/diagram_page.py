@@ -13,20 +13,7 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page
 
-# The smallest text the browser draws, in CSS px: each <text>'s font size times the ratio of its
-# on-screen height (CSS transforms included) to its height in its own SVG units.
-SMALLEST_TEXT_JS = """(root) => {
-  let min = Infinity, n = 0;
-  for (const t of root.querySelectorAll('.dv-paper svg text')) {
-    if (!t.textContent.trim()) continue;
-    const bb = t.getBBox();
-    if (!bb.height) continue;
-    const px = parseFloat(getComputedStyle(t).fontSize) * t.getBoundingClientRect().height / bb.height;
-    if (px < min) min = px;
-    n++;
-  }
-  return {min, n};
-}"""
+from scripts.layout import SMALLEST_TEXT_JS
 
 
 class DiagramPage:

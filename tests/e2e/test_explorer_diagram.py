@@ -20,7 +20,8 @@ from playwright.sync_api import expect
 
 from resnet_core import PRESETS, analyze
 from resnet_core.units import count
-from tests.e2e.diagram_page import SMALLEST_TEXT_JS, DiagramPage, shots_folder
+from scripts.layout import SMALLEST_TEXT_JS
+from tests.e2e.diagram_page import DiagramPage, shots_folder
 
 pytestmark = pytest.mark.e2e
 

@@ -22,7 +22,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from resnet_core import PRESETS, analyze
 from resnet_core.units import count
-from tests.e2e.layout import MAIN_VISUAL, Clipped, RequestLog, clipped_text, top_of
+from scripts.layout import MAIN_VISUAL, Clipped, RequestLog, clipped_text, top_of
 from tests.e2e.test_browser import no_error_on, settle
 
 pytestmark = pytest.mark.e2e

@@ -108,3 +108,19 @@ TOP_JS = """(selector) => {
 def top_of(page: Page, selector: str) -> float | None:
     """Where the first visible element matching ``selector`` starts (CSS px below the viewport's top), or None."""
     return page.evaluate(TOP_JS, selector)
+
+
+# The smallest text the browser draws, in CSS px: each <text>'s font size times the ratio of its
+# on-screen height (CSS transforms included) to its height in its own SVG units.
+SMALLEST_TEXT_JS = """(root) => {
+  let min = Infinity, n = 0;
+  for (const t of root.querySelectorAll('.dv-paper svg text')) {
+    if (!t.textContent.trim()) continue;
+    const bb = t.getBBox();
+    if (!bb.height) continue;
+    const px = parseFloat(getComputedStyle(t).fontSize) * t.getBoundingClientRect().height / bb.height;
+    if (px < min) min = px;
+    n++;
+  }
+  return {min, n};
+}"""

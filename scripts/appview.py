@@ -1,0 +1,25 @@
+"""Open one view of the app in Streamlit's AppTest with a query string: for the AppTest page tests
+(through ``tests/apptest.py``) and the page benchmark.
+
+A view is a module of ``app/views`` with a ``main()``; AppTest runs a two-line script that imports
+it and calls ``main()``, as ``app/streamlit_app.py``'s navigation does, without the navigation (so
+``st.query_params`` is the page's own, as at ``/<page>?…``).
+"""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+
+def _view_script(page: str) -> None:
+    """The script AppTest runs: ``app.views.<page>.main()``."""
+    import importlib
+
+    importlib.import_module(f"app.views.{page}").main()
+
+
+def open_page(page: str, query: dict[str, str] | None = None, timeout: float = 120) -> AppTest:
+    """An AppTest of view ``page`` (``app/views/<page>.py``) with ``query`` as its URL query, not yet run."""
+    at = AppTest.from_function(_view_script, args=(page,), default_timeout=timeout)
+    at.query_params.update(query or {})
+    return at
