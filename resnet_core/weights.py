@@ -17,6 +17,8 @@ import io
 import os
 import pickle
 import re
+import struct
+import sys
 import tempfile
 import urllib.error
 import urllib.parse
@@ -246,6 +248,33 @@ def _head(source: str | os.PathLike | bytes | IO[bytes]) -> tuple[bytes, int | N
         return b"", None
 
 
+def _cut_short(error: BaseException) -> bool:
+    """Whether reading an older-format file stopped because its data ended: where the cut falls decides
+    the error (EOFError between pickle opcodes, "pickle data was truncated" inside one, struct.error in
+    a length field, torch's "unexpected EOF" inside a tensor's bytes)."""
+    text = str(error)
+    return isinstance(error, EOFError | struct.error) or any(
+        words in text for words in ("truncated", "Ran out of input", "unexpected EOF")
+    )
+
+
+def _cut_name(name: str) -> bool:
+    """Whether a global a refused pickle names is a name cut short by the end of the file: its module
+    is loaded here but has no such attribute ("torch._utils._re"). Modules not loaded are never imported
+    for the check (a file must not make this process import anything), so their names stay refused."""
+    parts = name.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        module = sys.modules.get(".".join(parts[:i]))
+        if module is not None:
+            obj: Any = module
+            for attr in parts[i:]:
+                if not hasattr(obj, attr):
+                    return True
+                obj = getattr(obj, attr)
+            return False
+    return False
+
+
 def unreadable_reason(head: bytes, size: int | None, error: BaseException) -> str:
     """Why torch.load could not read a file, in the user's terms: what the file is, or how it is broken.
 
@@ -261,7 +290,7 @@ def unreadable_reason(head: bytes, size: int | None, error: BaseException) -> st
     for magic, what in _MAGIC:
         if head.startswith(magic):
             return f"it is {what}, not a weight file"
-    if head.startswith(_PICKLE) and isinstance(error, EOFError):
+    if head.startswith(_PICKLE) and _cut_short(error):
         return "it ends too early (the older torch.save format, cut short): save or fetch it again"
     if head and all(32 <= b < 127 or b in (9, 10, 13) for b in head):
         return "it is plain text, not a weight file"
@@ -282,9 +311,9 @@ def load_state_dict(source: str | os.PathLike | bytes | IO[bytes]) -> dict[str, 
         obj = torch.load(f, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         culprit = re.search(r"GLOBAL ([\w.]+)", str(e))
-        if culprit is None:  # not a pickle that names code: just not a weight file
+        if culprit is None or _cut_name(culprit.group(1)):  # no code named, or a name cut short: damaged
             raise WeightsError(
-                f"this is not a PyTorch weight file: {unreadable_reason(head, size, e)}; {EXPECTED_FILE}"
+                f"this is not a PyTorch weight file: {unreadable_reason(head, size, e if culprit is None else EOFError())}; {EXPECTED_FILE}"
             ) from None
         raise WeightsError(
             f"refused to load this file: unpickling it would call {culprit.group(1)}, and a plain state_dict "
@@ -292,7 +321,17 @@ def load_state_dict(source: str | os.PathLike | bytes | IO[bytes]) -> dict[str, 
         ) from None
     except FileNotFoundError:
         raise WeightsError(f"no such weight file: {source}") from None
-    except (RuntimeError, EOFError, ValueError, OSError, KeyError, AttributeError, IndexError, TypeError) as e:
+    except (
+        RuntimeError,
+        EOFError,
+        ValueError,
+        OSError,
+        KeyError,
+        AttributeError,
+        IndexError,
+        TypeError,
+        struct.error,
+    ) as e:
         raise WeightsError(
             f"this is not a PyTorch weight file: {unreadable_reason(head, size, e)}; {EXPECTED_FILE}"
         ) from None

@@ -120,7 +120,7 @@ def go_to_lecture(slug: str) -> None:
     go_to_step(first_step_of(slug))
 
 
-def block_figure(key: str, *, highlight: str | None = None, compact: bool = False) -> None:
+def block_figure(key: str, *, highlight: str | None = None, compact: bool = False, height: int | None = None) -> None:
     """Draw block figure ``key`` (``app.teaching.figures``): the page's one way to draw one, large on a
     lecture slide (``compact``, as wide as its column), at its natural size beside the source."""
     # The interactive diagram view (issue 13): zoom, pan, fullscreen, and each box's numbers on hover,
@@ -144,6 +144,7 @@ def block_figure(key: str, *, highlight: str | None = None, compact: bool = Fals
         nodes=nodes,
         legend=legend,
         selectable=False,
+        height=height,
     )
 
 
@@ -159,12 +160,19 @@ def chart_size(window: tuple[int, int], diagrams: int) -> tuple[int, int]:
     return round(height * share), font
 
 
+def figure_height(window: tuple[int, int], with_chart: bool) -> int:
+    """A slide's block figure height in px: a share of the window's height that leaves the title, the
+    text, the caption, a chart (``with_chart``) and the buttons on screen from 1024×768 to 1920×1080;
+    the diagram view zooms and pans inside it."""
+    return round(window[1] * (0.4 if with_chart else 0.5))
+
+
 def step_visual(step: LectureStep, window: tuple[int, int]) -> None:
     """The step's block figures, side by side, and its chart: what the audience looks at."""
     if step.diagrams:
         for key, col in zip(step.diagrams, st.columns(len(step.diagrams), gap="medium"), strict=True):
             with col:
-                block_figure(key, compact=True)
+                block_figure(key, compact=True, height=figure_height(window, bool(step.chart)))
                 st.caption(DIAGRAMS[key].title)
     if step.chart:
         chart = CHARTS[step.chart]()

@@ -37,7 +37,9 @@ def no_error_on(page: Page) -> None:
 
 
 def pick(page: Page, label: str, option: str) -> None:
+    """Choose ``option`` in select box ``label`` as a user would with many options: type to filter, click it."""
     page.get_by_role("combobox", name=label).click()
+    page.keyboard.type(option)
     page.get_by_role("option", name=option, exact=True).click()
 
 
@@ -66,7 +68,7 @@ def test_changing_the_preset_redraws_the_diagram(page: Page, warm_server: str):
     page.goto(warm_server + "/explorer?arch=resnet50")
     diagram_text(page, "layer4.0").wait_for()
     pick(page, "Preset", "resnet20")
-    expect(page.locator("h1").first).to_have_text("resnet20")
+    expect(page.locator("h1").first).to_have_text("resnet20", timeout=30_000)
     diagram_text(page, re.compile(r"^layer3\.0$")).wait_for()
     expect(page.locator(DIAGRAM, has_text=re.compile(r"^layer4\.0$"))).to_have_count(0)  # three stages in a CIFAR net
     expect(page.get_by_test_id("stMetricValue").first).to_have_text(

@@ -63,7 +63,7 @@ def slide_ready(page: Page, n: int, size: tuple[int, int]) -> None:
     visual = page.locator(".st-key-ex_slide_visual")
     if step.chart:
         visual.locator(".js-plotly-plot .main-svg").first.wait_for()
-    expect(visual.locator("[data-testid='stGraphVizChart'] svg")).to_have_count(len(step.diagrams), timeout=30_000)
+    expect(visual.locator(".dv-paper svg")).to_have_count(len(step.diagrams), timeout=30_000)
     assert parse_qs(urlparse(page.url).query)["step"] == [str(n)]
 
 
@@ -170,7 +170,7 @@ def test_reading_mode_shows_code_picker_and_diagram_together(browser, warm_serve
             if s.slug in SOURCES:
                 picker = page.get_by_test_id("stRadio").first
                 picker.scroll_into_view_if_needed()
-                figure = page.locator(".st-key-ex_source [data-testid='stGraphVizChart'] svg").first
+                figure = page.locator(".st-key-ex_source .dv-paper svg").first
                 p, f = picker.bounding_box(), figure.bounding_box()
                 assert p and f and f["x"] > p["x"] + p["width"] / 2, f"{s.slug}: the diagram is beside the picker"
                 assert f["y"] < 800 and f["y"] + 40 > 0, f"{s.slug}: the diagram is on the picker's screen"
