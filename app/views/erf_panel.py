@@ -18,8 +18,7 @@ import streamlit as st
 
 from app.charts import erf_figure
 from app.cpu_threads import on_device
-from app.download_bar import download_bar
-from app.views.live import published_state_dict  # one cache of published weights for both pages
+from app.views.live import downloaded, published_state_dict  # one cache of published weights for both pages
 from app.widgets import get_analysis, show_error, too_big_to_build
 from resnet_core.erf import MASS, EffectiveField, effective_receptive_field
 from resnet_core.images import ImageError, load_image, preprocess, sample_images
@@ -31,7 +30,6 @@ from resnet_core.units import count
 from resnet_core.weights import (
     WeightsError,
     cache_dir,
-    download_published,
     load_into,
     load_state_dict,
     published,
@@ -66,16 +64,10 @@ def weights_choice(choice: Selection) -> tuple[str, str, dict | None] | None:
             if len(options) == 1
             else published(st.selectbox("Published weights", [o.id for o in options], key="erf_published"))
         )
-        target = cache_dir() / w.filename
-        if not target.exists():
-            if not st.button(f"Download {w.filename}", key="erf_download"):
-                st.info(f"{w.id} is not in the cache ({target}) yet.")
-                return None
-            try:
-                download_published(w, progress=download_bar())
-            except WeightsError as e:
-                show_error(e)
-                return None
+        if not downloaded(
+            w, "erf_download", lambda: st.info(f"{w.id} is not in the cache ({cache_dir() / w.filename}) yet.")
+        ):
+            return None
         try:
             return f"torchvision:{w.id}", f"torchvision's {w.id} (ImageNet-trained)", published_state_dict(w.id)
         except WeightsError as e:

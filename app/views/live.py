@@ -54,6 +54,7 @@ from resnet_core.runtime import (
 from resnet_core.units import byte_size, count, duration, rate, shape_text, size_text
 from resnet_core.weights import (
     MismatchReport,
+    PublishedWeights,
     WeightsError,
     cache_dir,
     check_fit,
@@ -122,6 +123,22 @@ def published_state_dict(weights_id: str) -> dict:
     return load_state_dict(download_published(published(weights_id)))
 
 
+def downloaded(w: PublishedWeights, key: str, not_yet: Callable[[], object]) -> bool:
+    """Whether published weights ``w`` are in the download cache, fetching them (with a progress bar)
+    when the user presses the Download button ``key``; ``not_yet()`` shows what is missing until then."""
+    if (cache_dir() / w.filename).exists():
+        return True
+    if not st.button(f"Download {w.filename}", key=key):
+        not_yet()
+        return False
+    try:
+        download_published(w, progress=download_bar())
+    except WeightsError as e:
+        show_error(e)
+        return False
+    return True
+
+
 def weights_section(spec: ResNetSpec, arch: str, crop: int) -> Weights | None:
     """The weights chosen by the user, or None when nothing usable is chosen (the reason shown).
 
@@ -146,15 +163,10 @@ def weights_section(spec: ResNetSpec, arch: str, crop: int) -> Weights | None:
         w = published(tag)
         target = cache_dir() / w.filename
         st.caption(literal(f"{w.url} · sha256 {w.sha256_prefix}… · cache: {target}"))
-        if not target.exists():
-            if not st.button(f"Download {w.filename}", key="live_download"):
-                st.info("Not downloaded yet; about 45–500 MB depending on the network.")
-                return None
-            try:
-                download_published(w, progress=download_bar())
-            except WeightsError as e:
-                show_error(e)
-                return None
+        if not downloaded(
+            w, "live_download", lambda: st.info("Not downloaded yet; about 45–500 MB depending on the network.")
+        ):
+            return None
         chosen = Weights(f"torchvision:{w.id}", lambda: published_state_dict(w.id), w.resize_size, w.crop_size)
     else:
         upload = st.file_uploader(
