@@ -290,8 +290,12 @@ def unreadable_reason(head: bytes, size: int | None, error: BaseException) -> st
     for magic, what in _MAGIC:
         if head.startswith(magic):
             return f"it is {what}, not a weight file"
-    if head.startswith(_PICKLE) and _cut_short(error):
-        return "it ends too early (the older torch.save format, cut short): save or fetch it again"
+    if head.startswith(_PICKLE):
+        if _cut_short(error):
+            return "it ends too early (the older torch.save format, cut short): save or fetch it again"
+        # Which error a cut-short file raises depends on where the cut falls (and was seen to differ
+        # between runs); an older-format file that fails otherwise is damaged or cut short all the same.
+        return "it ends too early or is damaged (the older torch.save format): save or fetch it again"
     if head and all(32 <= b < 127 or b in (9, 10, 13) for b in head):
         return "it is plain text, not a weight file"
     return "its bytes are not in the format torch.save writes"
