@@ -248,16 +248,6 @@ def _head(source: str | os.PathLike | bytes | IO[bytes]) -> tuple[bytes, int | N
         return b"", None
 
 
-def _cut_short(error: BaseException) -> bool:
-    """Whether reading an older-format file stopped because its data ended: where the cut falls decides
-    the error (EOFError between pickle opcodes, "pickle data was truncated" inside one, struct.error in
-    a length field, torch's "unexpected EOF" inside a tensor's bytes)."""
-    text = str(error)
-    return isinstance(error, EOFError | struct.error) or any(
-        words in text for words in ("truncated", "Ran out of input", "unexpected EOF")
-    )
-
-
 def _cut_name(name: str) -> bool:
     """Whether a global a refused pickle names is a name cut short by the end of the file: its module
     is loaded here but has no such attribute ("torch._utils._re"). Modules not loaded are never imported
@@ -291,10 +281,8 @@ def unreadable_reason(head: bytes, size: int | None, error: BaseException) -> st
         if head.startswith(magic):
             return f"it is {what}, not a weight file"
     if head.startswith(_PICKLE):
-        if _cut_short(error):
-            return "it ends too early (the older torch.save format, cut short): save or fetch it again"
-        # Which error a cut-short file raises depends on where the cut falls (and was seen to differ
-        # between runs); an older-format file that fails otherwise is damaged or cut short all the same.
+        # Which error a cut-short older-format file raises depends on where the cut falls (EOFError,
+        # UnpicklingError, struct.error, RuntimeError …, and it differed between runs), so none is trusted.
         return "it ends too early or is damaged (the older torch.save format): save or fetch it again"
     if head and all(32 <= b < 127 or b in (9, 10, 13) for b in head):
         return "it is plain text, not a weight file"
