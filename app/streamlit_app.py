@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from app import charts  # noqa: E402
+from app import charts, sync  # noqa: E402
 from app.views import compare, explainer, explorer, live, receptive_field, why_residual  # noqa: E402
 from app.widgets import remember, url_param, write_url  # noqa: E402
 from resnet_core.selection import parse_bool  # noqa: E402
@@ -27,7 +27,10 @@ ICON = ROOT / "assets" / "icon" / "icon.svg"
 
 st.set_page_config(page_title="ResNet Explorer", page_icon=str(ICON), layout="wide")
 # Less blank space above each page's title, so a 1280×800 laptop shows the numbers and the controls.
-st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
+st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>" + sync.MARKER_CSS)
+# Before any widget: values set from code that a lagging browser sent back at their old values are set
+# again (app/sync.py: why settings were lost under load).
+sync.begin_run()
 
 #: The presentation size: Streamlit sizes text, widgets, tables and code in rem, so one root size
 #: scales them all. 1.1 vw is 21 px at 1920 px wide (body text of at least 20 px on a projector),
@@ -82,3 +85,4 @@ st.session_state["_current_page"] = current.url_path  # app.widgets.PAGE_KEY: th
 if current.url_path != "home":
     presentation_size(current.url_path)
 current.run()
+sync.finish_run()  # after every widget: the browser that sends this back has seen them all

@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
+from app.sync import set_widget
 from resnet_core.analysis import Analysis, analyze
 from resnet_core.memo import memoize
 from resnet_core.selection import (
@@ -187,7 +188,7 @@ def _restore(key: str) -> bool:
     if key in st.session_state:
         return True
     if _KEEP + key in st.session_state:
-        st.session_state[key] = st.session_state[_KEEP + key]
+        set_widget(key, st.session_state[_KEEP + key])
         return True
     return False
 
@@ -206,7 +207,7 @@ def url_param(key: str, param: str, default: T, parse: Callable[[str], T]) -> No
             value = parse(text)
         except ValueError as e:
             show_notice(f"Ignored {param} from the link: {e}")
-    st.session_state[key] = value
+    set_widget(key, value)
 
 
 def remember(*keys: str) -> None:
@@ -262,8 +263,8 @@ def _spec_value(info: FieldInfo, widget_value: Any) -> Any:
 
 def _set_widgets(prefix: str, choice: Selection) -> None:
     for info in FIELDS:
-        st.session_state[prefix + info.name] = _widget_value(info, choice.spec)
-    st.session_state[prefix + INPUT_KEY] = format_input_size(choice.input_size)
+        set_widget(prefix + info.name, _widget_value(info, choice.spec))
+    set_widget(prefix + INPUT_KEY, format_input_size(choice.input_size))
 
 
 def _on_preset(prefix: str) -> None:
@@ -317,18 +318,18 @@ def spec_editor(
         st.session_state[f"_notices_{prefix}"] = first.notices
         for key in _editor_keys(prefix):
             st.session_state.pop(_KEEP + key, None)
-        st.session_state[prefix + ARCH_KEY] = first.arch
+        set_widget(prefix + ARCH_KEY, first.arch)
         _set_widgets(prefix, first)
     last: Selection = st.session_state[state_key]
     if _page_switched(f"_editor_page_{prefix}"):
         # A widget's identity includes its page, so the same key on another page is a new widget that
         # would start from its default (index 0: resnet18) unless its value is set again, here.
-        st.session_state[prefix + ARCH_KEY] = last.arch
+        set_widget(prefix + ARCH_KEY, last.arch)
         _set_widgets(prefix, last)
     for key in _editor_keys(prefix):
         if not _restore(key):  # a page that never showed this editor: start from the last choice
             if key == prefix + ARCH_KEY:
-                st.session_state[key] = last.arch
+                set_widget(key, last.arch)
             else:
                 _set_widgets(prefix, last)
 
@@ -388,7 +389,7 @@ def spec_editor(
 def set_choice(prefix: str, choice: Selection) -> None:
     """Point editor ``prefix`` at ``choice`` (preset, every field, input size) as picking its preset
     does; call it from a widget's callback, so the editor draws it on the next run."""
-    st.session_state[prefix + ARCH_KEY] = choice.arch
+    set_widget(prefix + ARCH_KEY, choice.arch)
     _set_widgets(prefix, choice)
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from app.charts import COLORS, block_bars, preset_scatter, short_title, stage_bars
+from app.sync import set_widget
 from app.widgets import (
     get_analysis,
     link_notices,
@@ -193,7 +194,7 @@ def preset_choice(arch: str) -> Selection:
 def apply_pair(pair: Pair) -> None:
     """A classic pair's button: as many rows as it has members, each set to its member."""
     members = pair.specs()
-    st.session_state["cmp_n"] = len(members)
+    set_widget("cmp_n", len(members))
     for prefix, (arch, spec) in zip(PREFIXES, members, strict=False):
         choice = Selection(arch, spec, default_input_size(spec))
         set_choice(prefix, choice)
@@ -242,7 +243,8 @@ def architecture_row(i: int, default_arch: str) -> Selection:
     with edit_col, st.popover("Edit", icon=":material/tune:", width="stretch", help="Every field of the spec."):
         choice = spec_editor(prefix, sidebar=False, default_arch=default_arch, title=f"{LETTERS[i]}: every field")
     key = f"cmp_{prefix}preset"
-    st.session_state[key] = choice.arch  # follows the editor (its own preset select, a pair, a link)
+    if st.session_state.get(key) != choice.arch:  # follows the editor (its own preset select, a pair, a link)
+        set_widget(key, choice.arch)
     with badge:
         st.html(letter_badge(i))
     with preset_col:

@@ -21,6 +21,7 @@ import streamlit as st
 
 from app.components.diagram_view import DiagramEvent, diagram_view
 from app.formatting import shape_text, size_text
+from app.sync import set_widget
 from app.widgets import (
     get_analysis,
     literal,
@@ -181,7 +182,9 @@ def diagram_controls(a: Analysis) -> diagram.DiagramOptions:
     url_param("rankdir", "dir", "TB", parse_choice(diagram.RANKDIRS))
     url_param("renderer", "draw", default_renderer(), parse_choice(RENDERERS))
     # stages that the current network lacks (layer4 after switching to a CIFAR net) drop out
-    st.session_state["unfold"] = [s for s in st.session_state["unfold"] if s in stages]
+    kept = [s for s in st.session_state["unfold"] if s in stages]
+    if kept != st.session_state["unfold"]:
+        set_widget("unfold", kept)
     # One row, labels hidden (the options say what they are; each keeps its label for screen readers).
     c_level, c_dir, c_unfold, c_more = st.columns([3.3, 2.6, 4.1, 1.9], vertical_alignment="center")
     level = c_level.segmented_control(
@@ -286,7 +289,7 @@ def on_diagram_event(event: DiagramEvent) -> None:
     unfold = [s for s in st.session_state.get("unfold", []) if s != stage]
     if stage not in drawn.unfold:
         unfold.append(stage)  # the latest unfolded stage is the last one the node budget folds again
-    st.session_state["unfold"] = unfold
+    set_widget("unfold", unfold)
 
 
 def diagram_section(a: Analysis, choice: Selection) -> diagram.DiagramOptions:
@@ -447,7 +450,7 @@ def table_section(choice: Selection, a: Analysis, sel: str | None) -> None:
     stages = [s.name for s in a.stages]
     url_param("stage_filter", "stage", "all stages", parse_choice(("all stages", *stages)))
     if st.session_state["stage_filter"] not in ("all stages", *stages):
-        st.session_state["stage_filter"] = "all stages"
+        set_widget("stage_filter", "all stages")
     left, middle, right = st.columns([2, 2, 5], vertical_alignment="bottom")
     stage = left.selectbox("Stage", ("all stages", *stages), key="stage_filter", disabled=sel is not None)
     exact = middle.toggle(

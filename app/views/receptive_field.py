@@ -25,6 +25,7 @@ from PIL import Image
 
 from app.charts import Span, field_figure, growth_chart
 from app.keyboard import step_keys
+from app.sync import set_widget
 from app.views.erf_panel import erf_panel
 from app.widgets import (
     get_analysis,
@@ -145,7 +146,7 @@ def unit_control(label: str, key: str, size: int, layer: str, axis: str) -> int:
     if not isinstance(value, int) or not 0 <= value < size:
         if isinstance(value, int) and value != UNSET:
             st.warning(f"{axis} {value} is outside {layer}'s map (0 … {size - 1}); showing the centre, {size // 2}.")
-        st.session_state[key] = size // 2
+        set_widget(key, size // 2)
     if size == 1:
         st.markdown(f"**{label}:** 0 (the map is one unit {'tall' if axis == 'row' else 'wide'})")
         return 0
@@ -158,12 +159,12 @@ def unit_control(label: str, key: str, size: int, layer: str, axis: str) -> int:
 def step_layer(names: list[str], delta: int) -> None:
     """Previous / Next: the layer ``delta`` places along the walk."""
     i = names.index(st.session_state["rf_layer"]) + delta
-    st.session_state["rf_layer"] = names[max(0, min(len(names) - 1, i))]
+    set_widget("rf_layer", names[max(0, min(len(names) - 1, i))])
 
 
 def go_to(names: list[str], index: int) -> None:
     """The ← → Home End keys: the layer at ``index`` of the walk."""
-    st.session_state["rf_layer"] = names[index]
+    set_widget("rf_layer", names[index])
 
 
 def on_every(analysis: Analysis) -> None:
@@ -175,7 +176,7 @@ def on_every(analysis: Analysis) -> None:
         return
     spatial = spatial_layers(analysis)
     before = [n for n in spatial[: spatial.index(layer)] if n in set(names)]
-    st.session_state["rf_layer"] = before[-1] if before else names[0]
+    set_widget("rf_layer", before[-1] if before else names[0])
 
 
 def on_curve_click(names: list[str]) -> None:
@@ -183,7 +184,7 @@ def on_curve_click(names: list[str]) -> None:
     points = st.session_state["rf_growth"].selection.points
     if points:
         name = points[0].get("customdata")
-        st.session_state["rf_layer"] = name if name in names else names[0]
+        set_widget("rf_layer", name if name in names else names[0])
 
 
 def layer_walk(analysis: Analysis, choice: Selection) -> tuple[str, list[str]]:
@@ -194,10 +195,10 @@ def layer_walk(analysis: Analysis, choice: Selection) -> tuple[str, list[str]]:
     start = default_layer(analysis)
     url_param("rf_layer", "layer", start, layer_parser(spatial, choice.title))
     if st.session_state["rf_layer"] not in spatial:  # the architecture changed under the chosen layer
-        st.session_state["rf_layer"] = start
+        set_widget("rf_layer", start)
     url_param("rf_every", "all", False, parse_bool)
     if st.session_state["rf_layer"] not in walk(analysis, False):
-        st.session_state["rf_every"] = True
+        set_widget("rf_every", True)
     names = walk(analysis, bool(st.session_state["rf_every"]))
     i = names.index(st.session_state["rf_layer"])
     back, slider, forward, every = st.columns([1.4, 5, 1.1, 1.6], vertical_alignment="bottom")
@@ -249,7 +250,8 @@ def unit_picker(analysis: Analysis, layer: str) -> tuple[int, int]:
     url_param("rf_col", "col", UNSET, _parse_int)
     out_h, out_w = analysis.layer(layer).output_shape[2:]
     if st.session_state.get("rf_layer_seen") not in (None, layer):  # a new layer: start at its centre
-        st.session_state["rf_row"], st.session_state["rf_col"] = out_h // 2, out_w // 2
+        set_widget("rf_row", out_h // 2)
+        set_widget("rf_col", out_w // 2)
     left, right = st.columns(2)
     with left:
         row = unit_control(f"Output row (0 … {out_h - 1})", "rf_row", out_h, layer, "row")

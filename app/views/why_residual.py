@@ -31,6 +31,7 @@ from app.charts import COLORS, NetLine, depth_chart, race_chart, responses_chart
 from app.cpu_threads import on_device
 from app.download_bar import download_bar
 from app.race_runner import RaceRun, RunSnapshot
+from app.sync import set_widget
 from app.widgets import get_analysis, parse_choice, parse_list, remember, show_error, url_param, write_url
 from resnet_core import weights
 from resnet_core.compare import ShortcutCost
@@ -218,7 +219,7 @@ def _parse_size(text: str) -> int:
 
 
 def _reset_signal_size() -> None:
-    st.session_state["why_sig_input"] = small_input(PRESETS[st.session_state["why_sig_pair"]])
+    set_widget("why_sig_input", small_input(PRESETS[st.session_state["why_sig_pair"]]))
 
 
 def small_input(spec: ResNetSpec) -> int:
