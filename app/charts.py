@@ -514,7 +514,7 @@ def slide_chart(chart: SlideChart, height: int = 420, font_size: int = 20) -> go
         scattergap=0.5,
         font=size,
         showlegend=legend,
-        legend={"font": size, "orientation": "h", "x": 0, "y": 1, "yanchor": "bottom", "yref": "container"},
+        legend={"font": size, "orientation": "h", "x": 0, "y": 1, "yanchor": "top", "yref": "container"},
         margin={"t": round((4.4 if legend else 2.4) * font_size), "b": 10, "l": 10, "r": 10},
     )
     fig.update_annotations(font=size)  # the panel titles

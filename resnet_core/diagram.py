@@ -630,7 +630,8 @@ def _start(opts: DiagramOptions, title: str | None) -> tuple[_Canvas, graphviz.D
         "label": None if title is None or opts.compact else html_label(f"<B>{escape_html(title)}</B>"),
         "labelloc": "t",
         "nodesep": "0.3" if lr else "0.45",
-        "ranksep": "0.45" if lr else "0.3",
+        # a slide's top-down figure (compact) packs its rows closer, so a bottleneck fits a 720p slide whole
+        "ranksep": "0.45" if lr else ("0.2" if opts.compact else "0.3"),
         "pad": "0.3",
         "bgcolor": "white",
     }

@@ -52,8 +52,8 @@ MAIN_VISUAL = {
     "explorer": "[data-testid='resnet-diagram'], [data-testid='stGraphVizChart'], [class*='st-key-'][class*='diagram']",
     "compare": ".cmp-totals",
     "receptive-field": ".st-key-rf_field",
-    "live": "[data-testid='stImage'], [data-testid='stPlotlyChart']",
-    "explainer": "[data-testid='stGraphVizChart'], [data-testid='resnet-diagram'], [data-testid='stImage']",
+    "live": "[data-testid='live-shape-flow'], [data-testid='stImage'], [data-testid='stPlotlyChart']",
+    "explainer": ".st-key-ex_lead_visual, [data-testid='stGraphVizChart'], [data-testid='resnet-diagram']",
 }
 
 

@@ -25,6 +25,7 @@ import streamlit as st
 
 from app.charts import slide_chart
 from app.components.viewport import viewport
+from app.sync import set_widget
 from app.teaching.figures import DIAGRAMS, block_dot
 from app.teaching.numbers import fill
 from app.teaching.questions import check_answer, questions_for
@@ -113,7 +114,7 @@ def go_to_reading(slug: str) -> None:
         if key in st.query_params:
             del st.query_params[key]
     st.query_params[SECTION_KEY] = slug
-    st.session_state["ex_section"] = slug
+    set_widget("ex_section", slug)
 
 
 def go_to_lecture(slug: str) -> None:
@@ -175,10 +176,17 @@ def step_visual(step: LectureStep, window: tuple[int, int]) -> None:
                 block_figure(key, compact=True, height=figure_height(window, bool(step.chart)))
                 st.caption(DIAGRAMS[key].title)
     if step.chart:
-        chart = CHARTS[step.chart]()
         height, font = chart_size(window, len(step.diagrams))
-        st.plotly_chart(slide_chart(chart, height, font), key=f"ex_chart_{step.chart}", width="stretch")
-        st.caption(f"{chart.title} · {chart.source}")
+        # No mode bar on a slide: its zoom and pan buttons are clutter on a projector.
+        chart_with_source(step.chart, height, font, f"ex_chart_{step.chart}", {"displayModeBar": False})
+
+
+def chart_with_source(name: str, height: int, font: int, key: str, config: dict | None = None) -> None:
+    """Teaching chart ``name`` (``app.teaching.slides.CHARTS``) at ``height`` px and ``font`` px type, its
+    title and source below it: a slide's chart and a reading section's lead chart alike."""
+    chart = CHARTS[name]()
+    st.plotly_chart(slide_chart(chart, height, font), key=key, width="stretch", config=config or {})
+    st.caption(f"{chart.title} · {chart.source}")
 
 
 def nav_button(label: str, icon: str, key: str, shortcut: str, target: int, disabled: bool, help_text: str) -> None:
@@ -328,6 +336,28 @@ def reading_text(shown: Section) -> None:
             st.markdown(fill(text))
 
 
+#: Reading mode's lead visual: a chart's height and type size (the page's width), a block figure's height
+#: (a column two fifths wide, where the view's toolbar takes two rows).
+LEAD_CHART_HEIGHT, LEAD_CHART_FONT, LEAD_FIGURE_HEIGHT = 300, 14, 420
+
+
+def lead_step(shown: Section) -> LectureStep | None:
+    """The section's first lecture step that has a chart, else its first with a block figure (None: none)."""
+    charted = [s for s in shown.steps if s.chart]
+    drawn = [s for s in shown.steps if s.diagrams]
+    return (charted or drawn or [None])[0]
+
+
+def lead_visual(step: LectureStep) -> None:
+    """A reading section's picture: the chart (or block figure) its lecture shows, with its source."""
+    if step.chart:
+        chart_with_source(step.chart, LEAD_CHART_HEIGHT, LEAD_CHART_FONT, f"ex_lead_{step.chart}")
+    else:
+        key = step.diagrams[0]
+        block_figure(key, compact=True, height=LEAD_FIGURE_HEIGHT)
+        st.caption(DIAGRAMS[key].title)
+
+
 def reading() -> None:
     st.markdown(READING_CSS, unsafe_allow_html=True)
     all_sections = sections()
@@ -357,11 +387,21 @@ def reading() -> None:
                 help="Lecture mode from this section's first step: one idea per screen; → and ← move.",
                 width="stretch",
             )
-    try:
-        reading_text(shown)
-    except (KeyError, ValueError) as e:
-        show_error(e)
-        return
+    lead = lead_step(shown)
+    if lead is not None and lead.chart:  # picture first: a chart spans the page above the text, its labels apart
+        with st.container(key="ex_lead_visual"):
+            lead_visual(lead)
+    text_col = st.container()
+    if lead is not None and not lead.chart:  # a block figure is tall and narrow: beside the text
+        text_col, visual_col = st.columns([3, 2], gap="large")
+        with visual_col, st.container(key="ex_lead_visual"):
+            lead_visual(lead)
+    with text_col:
+        try:
+            reading_text(shown)
+        except (KeyError, ValueError) as e:
+            show_error(e)
+            return
 
     if slug in SOURCES:
         annotated_source(slug)
