@@ -147,9 +147,11 @@ def timed(name: str, browser, base: str, size: tuple[int, int], steps: Callable[
 def resnet50_and_a_bottleneck(user: User) -> None:
     page = user.page
     page.goto(user.base + "/")
-    page.locator(DIAGRAM_TEXT).filter(has_text=re.compile("resnet50")).first.wait_for()
+    page.locator(DIAGRAM_TEXT).filter(has_text=re.compile(r"^stem$|resnet50")).first.wait_for()
     user.settle()
-    user.click(page.get_by_role("radio", name=re.compile(r"^layers?$", re.I)).first)  # the diagram's level
+    # the diagram's level: a segmented control's "layers" (a radio button on older pages)
+    segment = page.get_by_test_id("stButtonGroup").first.locator("button", has_text=re.compile(r"^layers$"))
+    user.click(segment if user.has(segment) else page.get_by_role("radio", name=re.compile(r"^layers?$", re.I)).first)
     user.settle()
     node = page.locator(DIAGRAM_TEXT).filter(has_text=re.compile(r"1×1 conv"))
     node.first.wait_for()
@@ -240,8 +242,9 @@ def the_lecture(user: User) -> None:
     page.goto(user.base + "/")
     user.settle()
     user.nav("Explainer")
-    # the explainer's lecture button (not the sidebar's "Presentation size" toggle)
-    user.click(page.get_by_role("button", name=re.compile(r"lecture mode", re.I)).first)
+    # the explainer's lecture button, "Present ▶" ("Lecture mode" on older pages; not the sidebar's
+    # "Presentation size" toggle)
+    user.click(page.get_by_role("button", name=re.compile(r"lecture mode|^Present", re.I)).first)
     user.settle()
     user.wait_url(mode="lecture")
     keys: bool | None = None  # does → advance a step? (tried once)
@@ -254,14 +257,18 @@ def the_lecture(user: User) -> None:
         if keys is not False:
             page.evaluate("() => document.activeElement?.blur()")  # the keys go to the page, not a widget
             page.keyboard.press("ArrowRight")
+            user.result.clicks += 1
             try:
-                user.wait_url(step=str(step + 1), timeout_s=10 if keys is None else 120)
+                user.wait_url(step=str(step + 1), timeout_s=10 if keys is None else 20)
                 keys = True
-                user.result.clicks += 1
             except TimeoutError:
-                if keys:
-                    raise
-                keys = False  # this lecture has no keys: its Next button then
+                if not keys:
+                    user.result.clicks -= 1
+                    keys = False  # this lecture has no keys: its Next button then
+                else:  # a press that changed nothing in 20 s is pressed again (and counted), as a presenter would
+                    page.keyboard.press("ArrowRight")
+                    user.result.clicks += 1
+                    user.wait_url(step=str(step + 1), timeout_s=120)
         if keys is False:  # Next; clicked again (and counted) when a click changed nothing in 60 s, as a user would
             for attempt in range(3):
                 user.click(nxt.first)
