@@ -21,6 +21,8 @@ questions. Widget keys start with ``ex_``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from app.charts import slide_chart
@@ -109,6 +111,16 @@ def go_to_step(n: int) -> None:
     st.query_params[STEP_KEY] = str(n)
 
 
+def step_by(delta: int) -> None:
+    """Next / Previous: one step on from the step the URL holds *now*, not from the step of the run that
+    drew the button. A press while a slow step is still being drawn (before its buttons are) runs the
+    callback the previous step's run registered; with that run's target the press would change nothing
+    and be lost, and two quick presses would move one step."""
+    total = len(steps())
+    n, _ = requested_step(total)
+    go_to_step(min(max(n + delta, 1), total))
+
+
 def go_to_reading(slug: str) -> None:
     for key in (MODE_KEY, STEP_KEY, TERM_KEY):
         if key in st.query_params:
@@ -189,7 +201,16 @@ def chart_with_source(name: str, height: int, font: int, key: str, config: dict 
     st.caption(f"{chart.title} · {chart.source}")
 
 
-def nav_button(label: str, icon: str, key: str, shortcut: str, target: int, disabled: bool, help_text: str) -> None:
+def nav_button(
+    label: str,
+    icon: str,
+    key: str,
+    shortcut: str,
+    on_click: Callable[..., None],
+    arg: int,
+    disabled: bool,
+    help_text: str,
+) -> None:
     st.button(
         label,
         icon=icon,
@@ -197,8 +218,8 @@ def nav_button(label: str, icon: str, key: str, shortcut: str, target: int, disa
         key=key,
         shortcut=shortcut,
         disabled=disabled,
-        on_click=go_to_step,
-        args=(target,),
+        on_click=on_click,
+        args=(arg,),
         help=help_text or None,
         wrap=False,
     )
@@ -236,14 +257,14 @@ def lecture() -> None:
         st.markdown(body, unsafe_allow_html=True)
 
     with st.container(key="ex_foot", horizontal=True, vertical_alignment="center", gap="small"):
-        nav_button("First", ":material/first_page:", *FIRST_KEY, 1, n <= 1, "First step (Home)")
+        nav_button("First", ":material/first_page:", *FIRST_KEY, go_to_step, 1, n <= 1, "First step (Home)")
         for i, (key, shortcut) in enumerate(PREV_KEYS):
             help_text = "Previous step (← or PageUp)" if i == 0 else ""
-            nav_button("Previous", ":material/chevron_left:", key, shortcut, n - 1, n <= 1, help_text)
+            nav_button("Previous", ":material/chevron_left:", key, shortcut, step_by, -1, n <= 1, help_text)
         for i, (key, shortcut) in enumerate(NEXT_KEYS):
             help_text = "Next step (→, PageDown or Space)" if i == 0 else ""
-            nav_button("Next", ":material/chevron_right:", key, shortcut, n + 1, n >= total, help_text)
-        nav_button("Last", ":material/last_page:", *LAST_KEY, total, n >= total, "Last step (End)")
+            nav_button("Next", ":material/chevron_right:", key, shortcut, step_by, 1, n >= total, help_text)
+        nav_button("Last", ":material/last_page:", *LAST_KEY, go_to_step, total, n >= total, "Last step (End)")
         st.markdown(
             f"Step {n} of {total} · [link to this step](?mode=lecture&step={n})",
             help=f"Section {its_section.number}: {its_section.title}",

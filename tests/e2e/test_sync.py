@@ -1,4 +1,4 @@
-"""Settings survive a click made while the server is still busy with the previous one (issue 15, item 6).
+"""Settings and key presses survive a click made while the server is still busy with the previous one (issue 15, item 6).
 
 The server here is the app behind ``tests/e2e/slow_app.py``: every script run starts 1.5 s late, as
 runs did under the issue's load (six Chromium sessions on two cores). Picking a preset fills every
@@ -10,6 +10,7 @@ and the fields stayed resnet50's.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,5 +66,28 @@ def test_a_click_during_a_preset_change_keeps_the_preset_and_the_click(browser, 
         assert query.get("arch") == [target] and query.get("level") == ["stage"], page.url  # the click counted too
         alerts = [a.inner_text() for a in page.get_by_test_id("stAlert").all()]
         assert not any("not allowed" in a or "modified" in a for a in alerts), alerts
+    finally:
+        context.close()
+
+
+def test_two_quick_presses_in_the_lecture_move_two_steps(browser, slow_server: str) -> None:
+    """A presenter presses → twice; the second press reaches the server while the first one's step is
+    still being drawn (before its buttons are). Both count: the lecture ends two steps on. With Next
+    going to a target fixed by the run that drew the button, the second press was lost."""
+    from app.teaching.numbers import fill
+    from app.teaching.sections import steps
+
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(slow_server + "/explainer?mode=lecture&step=1")
+        settled(page)
+        page.keyboard.press("ArrowRight")
+        time.sleep(0.3)  # step 2's run has not drawn anything yet
+        page.keyboard.press("ArrowRight")
+        settled(page)
+        assert parse_qs(urlparse(page.url).query).get("step") == ["3"], page.url
+        title = fill(steps()[2].title, human=True)
+        expect(page.locator("h1").first).to_have_text(re.sub(r"<[^>]+>", "", title))
     finally:
         context.close()
