@@ -23,7 +23,7 @@ system-deps:
 
 run: $(VENV)/.runtime
 	@bash scripts/system_deps.sh --optional dot
-	$(PY) -m streamlit run app/streamlit_app.py --server.port 8501 --server.address localhost
+	$(PY) -m app.serve --server.port 8501 --server.address localhost
 
 test: $(VENV)/.testtools system-deps
 	$(PY) -m ruff check .

@@ -26,6 +26,8 @@ CHROMIUM_ARGS = [
 ]
 PORTS = range(9000, 10000)
 STARTUP_S = 60
+#: The app's entry point, relative to a checkout's root.
+APP_SCRIPT = "app/streamlit_app.py"
 
 
 class HarnessError(RuntimeError):
@@ -61,7 +63,7 @@ def chromium_path() -> str:
 
 @contextmanager
 def streamlit_server(
-    log_dir: Path | None = None, script: str = "app/streamlit_app.py", root: Path = ROOT, python: str | None = None
+    log_dir: Path | None = None, script: str = APP_SCRIPT, root: Path = ROOT, python: str | None = None
 ) -> Iterator[str]:
     """Run `streamlit run <script>` on 127.0.0.1; yield its base URL once healthy; stop it.
 
@@ -74,22 +76,25 @@ def streamlit_server(
 @contextmanager
 def streamlit_process(
     log_dir: Path | None = None,
-    script: str = "app/streamlit_app.py",
+    script: str = APP_SCRIPT,
     root: Path = ROOT,
     python: str = sys.executable,
     env: dict[str, str] | None = None,
+    warm: bool = True,
 ) -> Iterator[tuple[str, subprocess.Popen, Path]]:
     """``streamlit_server`` for callers that watch the process: yields (base URL, the process, its log
     file). ``root`` and ``python`` run another checkout with its own interpreter (a before/after
-    benchmark); ``env`` adds environment variables."""
+    benchmark); ``env`` adds environment variables; ``warm=False`` starts the app with plain
+    `streamlit run` instead of its launcher (a benchmark's baseline)."""
     port = free_port()
     log_path = Path(log_dir or tempfile.mkdtemp(prefix="e2e-")) / f"streamlit-{port}.log"
+    # The app starts as `make run` starts it (app/serve.py: `streamlit run` with torch warmed up on a
+    # thread); another script, or a checkout from before the launcher, with `streamlit run` itself.
+    launcher = warm and script == APP_SCRIPT and (Path(root) / "app" / "serve.py").exists()
     cmd = [
         python,
         "-m",
-        "streamlit",
-        "run",
-        script,
+        *(["app.serve"] if launcher else ["streamlit", "run", script]),
         "--server.port",
         str(port),
         "--server.address",
