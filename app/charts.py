@@ -12,6 +12,7 @@ views draw the figures with ``st.plotly_chart``.
 from __future__ import annotations
 
 import base64
+import html
 import io
 import itertools
 import math
@@ -117,28 +118,67 @@ def label_positions(points: list[tuple[float, float, str]], size: tuple[int, int
     return out
 
 
-def stage_bars(
-    labels: list[str], splits: list[dict[str, tuple[int, int]]], which: int, scale: float, unit: str = ""
-) -> go.Figure:
-    """Stacked bars: one bar per architecture, one stack per stage (stem, layer1 …, head); the bars
-    in units of ``scale`` (1e6: M), the hover label the stage's human count, exact, and ``unit``."""
+#: The HTML stage bars' look; sizes in rem, so the presentation size scales them with the page's text.
+STAGE_BARS_CSS = """<style>
+.stage-bars { font-size: 1rem; font-variant-numeric: tabular-nums; }
+.stage-bars .sb-legend { display: flex; flex-wrap: wrap; gap: 0.3em 1em; margin: 0 0 0.6em 0; font-size: 0.9em; }
+.stage-bars .sb-chip { display: inline-block; width: 0.9em; height: 0.9em; border-radius: 0.15em;
+  margin-right: 0.35em; vertical-align: -0.1em; }
+.stage-bars .sb-panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(22em, 1fr)); gap: 0.4em 2.5em; }
+.stage-bars .sb-title { font-weight: 600; margin-bottom: 0.3em; }
+.stage-bars .sb-row { display: grid; grid-template-columns: minmax(0, 9em) minmax(0, 1fr) auto; align-items: center;
+  gap: 0.6em; margin: 0.25em 0; }
+.stage-bars .sb-name { overflow-wrap: anywhere; line-height: 1.2; }
+.stage-bars .sb-track { display: flex; height: 1.6em; }
+.stage-bars .sb-seg { height: 100%; min-width: 1px; }
+.stage-bars .sb-seg + .sb-seg { box-shadow: inset 1px 0 0 rgba(255, 255, 255, 0.7); }
+.stage-bars .sb-total { text-align: right; font-weight: 600; white-space: nowrap; }
+</style>"""
+
+
+def stage_bars_html(
+    names: list[str], splits: list[dict[str, tuple[int, int]]], panels: Sequence[tuple[int, str, str]]
+) -> str:
+    """Stacked horizontal bars in HTML: for each panel ``(which, title, unit)`` (``which`` indexes the
+    split's (params, macs)), one bar per architecture, one segment per stage (stem, layer1 …, head),
+    its length to the largest total of the panel; the total at the bar's end in the human format,
+    each segment's tooltip its stage, human count and exact count.
+
+    HTML, not Plotly: the bars arrive with the page's other elements and draw at once, where a Plotly
+    chart waits for the browser to load and start its 4.7 MB library (seconds on a first visit,
+    ``benchmarks/bench_pages.py``). ``names`` are escaped."""
     stages: list[str] = []
     for split in splits:
         stages += [s for s in split if s not in stages and s != "head"]
     stages.append("head")
-    fig = go.Figure()
-    for i, stage in enumerate(stages):
-        values = [split[stage][which] if stage in split else 0 for split in splits]
-        fig.add_bar(
-            name=stage,
-            x=labels,
-            y=[v / scale for v in values],
-            customdata=[human(v) for v in values],
-            marker_color=STAGE_COLORS[i % len(STAGE_COLORS)],
-            hovertemplate=f"{stage}: %{{customdata}} {unit}<extra>%{{x}}</extra>",
-        )
-    fig.update_layout(barmode="stack", legend={"traceorder": "normal", "title": {"text": "stage"}})
-    return readable(fig, 460)
+    color = {stage: STAGE_COLORS[i % len(STAGE_COLORS)] for i, stage in enumerate(stages)}
+    legend = "".join(
+        f'<span><span class="sb-chip" style="background:{color[s]}"></span>{html.escape(s)}</span>' for s in stages
+    )
+    out = [f'<div class="stage-bars" data-testid="stage-bars"><div class="sb-legend" aria-hidden="true">{legend}</div>']
+    out.append('<div class="sb-panels">')
+    for which, title, unit in panels:
+        totals = [sum(split[s][which] for s in split) for split in splits]
+        top = max(totals) or 1
+        out.append(f'<div class="sb-panel"><div class="sb-title">{html.escape(title)}</div>')
+        for name, split, total in zip(names, splits, totals, strict=True):
+            parts = [(s, split[s][which]) for s in stages if s in split]
+            segments = "".join(
+                f'<span class="sb-seg" style="width:{100 * v / top:.3f}%;background:{color[s]}" '
+                f'title="{html.escape(f"{name} · {s}: {count(v)} {unit} ({v:,})")}"></span>'
+                for s, v in parts
+                if v
+            )
+            said = ", ".join(f"{s} {count(v)}" for s, v in parts)
+            out.append(
+                f'<div class="sb-row" role="img" aria-label="{html.escape(f"{name}, {unit} by stage: {said}")}">'
+                f'<span class="sb-name">{html.escape(name)}</span>'
+                f'<span class="sb-track">{segments}</span>'
+                f'<span class="sb-total" title="{total:,} {html.escape(unit)}">{count(total)}</span></div>'
+            )
+        out.append("</div>")
+    out.append("</div></div>")
+    return STAGE_BARS_CSS + "".join(out)
 
 
 def preset_scatter(presets: dict[str, Summary], chosen: list[tuple[str, str, Summary]]) -> go.Figure:

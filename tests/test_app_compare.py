@@ -78,17 +78,21 @@ def test_totals_download_holds_the_exact_numbers(default_page):
     assert [b for b in default_page.get("download_button") if b.proto.label == "Totals (CSV, exact)"]
 
 
-def test_stage_bars_stack_each_architectures_stages_and_hover_exact_counts(default_page):
-    params_fig = figure(default_page, "cmp_stage_params")
-    macs_fig = figure(default_page, "cmp_stage_macs")
-    assert params_fig["layout"]["barmode"] == "stack"
-    assert [t["name"] for t in params_fig["data"]] == ["stem", "layer1", "layer2", "layer3", "layer4", "head"]
-    for i, name in enumerate(("resnet18", "resnet34", "resnet50")):
-        split = stage_split(analyze(PRESETS[name], 224))
-        assert [t["y"][i] for t in params_fig["data"]] == pytest.approx([p / 1e6 for p, _ in split.values()])
-        assert [t["y"][i] for t in macs_fig["data"]] == pytest.approx([m / 1e9 for _, m in split.values()])
-        layer3 = split["layer3"][0]
-        assert params_fig["data"][3]["customdata"][i] == f"{count(layer3)} ({layer3:,})"  # layer3's hover
+def test_stage_bars_split_each_architecture_by_stage_with_exact_counts(default_page):
+    """The per-stage bars (HTML, drawn with the totals): a parameters and a multiply-adds bar for each
+    architecture, one segment per stage whose tooltip holds its exact count, the total at the end."""
+    body = next(e.proto.body for e in default_page.get("html") if 'data-testid="stage-bars"' in e.proto.body)
+    panels = body.split('<div class="sb-panel">')[1:]
+    assert len(panels) == 2 and "Parameters" in panels[0] and "Multiply-adds" in panels[1]
+    for which, panel in enumerate(panels):
+        rows = panel.split('<div class="sb-row"')[1:]
+        assert len(rows) == 3
+        for row, name in zip(rows, ("resnet18", "resnet34", "resnet50"), strict=True):
+            split = stage_split(analyze(PRESETS[name], 224))
+            exact = [int(n.replace(",", "")) for n in re.findall(r'title="[^"]*\(([0-9,]+)\)"', row)]
+            assert exact == [v[which] for v in split.values() if v[which]]
+            assert f">{count(sum(v[which] for v in split.values()))}</span>" in row
+    assert "layer3" in body and "head" in body
 
 
 def test_bottleneck_panel_draws_both_blocks_and_counts_them(default_page):

@@ -4,6 +4,7 @@ presentation size's, when it is on), and the figures hold the numbers they were 
 from __future__ import annotations
 
 import inspect
+import re
 
 import plotly.graph_objects as go
 import pytest
@@ -17,6 +18,7 @@ from resnet_core import PRESETS, analyze, build
 from resnet_core.compare import Summary, classic_panel, stage_split
 from resnet_core.receptive_field import computed_span
 from resnet_core.runtime import RunConfig, predict_with_activations, sweep
+from resnet_core.units import count
 from tests.test_charts_why import why_figures  # the "why residual" section's builders (issue 16)
 
 SPEC = PRESETS["resnet20"]
@@ -31,7 +33,6 @@ def figures() -> dict[str, go.Figure]:
     _, maps = predict_with_activations(build(SPEC).eval(), torch.rand(1, 3, 32, 32), "layer1.0")
     whole = whole_field(record, unit)
     return {
-        "stage_bars": charts.stage_bars(["A: resnet20"], [stage_split(a)], 0, 1e6),
         "preset_scatter": charts.preset_scatter(
             {n: Summary.of(analyze(s, 32)) for n, s in PRESETS.items() if s.stem == "cifar"},
             [("A", "resnet20", Summary.of(a))],
@@ -67,7 +68,6 @@ def test_every_chart_builder_is_covered(built) -> None:
 
 
 NAMES = [
-    "stage_bars",
     "preset_scatter",
     "growth_chart",
     "block_bars",
@@ -124,9 +124,6 @@ def test_the_presentation_size_is_per_thread() -> None:
 
 def test_the_figures_hold_the_numbers_they_were_given(built) -> None:
     a = analyze(SPEC, 32)
-    bars = built["stage_bars"]
-    assert [t.name for t in bars.data] == list(stage_split(a))
-    assert sum(t.y[0] for t in bars.data) == pytest.approx(a.totals.params / 1e6)
     sweep_fig = built["sweep_figure"]
     assert list(sweep_fig.data[0].x) == [1, 2]
     stage_ms = built["stage_time_chart"].data[0]
@@ -153,3 +150,21 @@ def test_presets_on_one_point_share_one_label(built) -> None:
     assert labels["resnet56"] == "resnet56 = plain56" and labels["plain56"] == ""
     assert labels["resnet20"] == ""  # the chosen A sits on it and takes the label
     assert labels["resnet1202"] == "resnet1202"
+
+
+def test_the_html_stage_bars_split_each_total_by_stage_to_one_scale() -> None:
+    """One bar per architecture and panel, a segment per stage with the exact count in its tooltip, the
+    segments' lengths in proportion to the counts and the longest bar the full track; names escaped."""
+    small, big = analyze(SPEC, 32), analyze(PRESETS["resnet56"], 32)
+    splits = [stage_split(small), stage_split(big)]
+    page = charts.stage_bars_html(["A: <resnet20>", "B: resnet56"], splits, ((0, "Parameters", "parameters"),))
+    assert "<resnet20>" not in page and "A: &lt;resnet20&gt;" in page
+    rows = page.split('<div class="sb-row"')[1:]
+    assert len(rows) == 2
+    top = big.totals.params
+    for row, split, total in zip(rows, splits, (small.totals.params, top), strict=True):
+        segments = re.findall(r'width:([0-9.]+)%;background:[^"]+" title="[^"]* · (\w+): [^(]*\(([0-9,]+)\)"', row)
+        assert [stage for _, stage, _ in segments] == [s for s, (p, _) in split.items() if p]
+        assert [int(n.replace(",", "")) for _, _, n in segments] == [p for p, _ in split.values() if p]
+        assert sum(float(w) for w, _, _ in segments) == pytest.approx(100 * total / top, abs=0.01)
+        assert f">{count(total)}</span>" in row

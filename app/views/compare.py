@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import streamlit as st
 
-from app.charts import COLORS, block_bars, preset_scatter, short_title, stage_bars
+from app.charts import COLORS, block_bars, preset_scatter, short_title, stage_bars_html
 from app.sync import set_widget
 from app.widgets import (
     get_analysis,
@@ -358,13 +358,11 @@ def stages_section(labels: list[str], choices: list[Selection], analyses: list[A
     st.subheader("Per stage")
     splits = [stage_split(a) for a in analyses]
     short = [f"{lab[0]}: {short_title(c.title)}" for lab, c in zip(labels, choices, strict=True)]
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Parameters (M)**")
-        st.plotly_chart(stage_bars(short, splits, 0, 1e6, "params"), key="cmp_stage_params", width="stretch")
-    with right:
-        st.markdown("**Multiply-adds (G)**")
-        st.plotly_chart(stage_bars(short, splits, 1, 1e9, "MACs"), key="cmp_stage_macs", width="stretch")
+    with st.container(key="cmp_stage_bars"):
+        st.html(stage_bars_html(short, splits, ((0, "Parameters", "parameters"), (1, "Multiply-adds", "MACs"))))
+    st.caption(
+        "Each bar is one architecture split by stage, to the scale of the longest; point at a stage for its count."
+    )
 
 
 # -- the family scatter, computed off the page's first paint ------------------------------------
