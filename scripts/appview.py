@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from app.first_paint import drawn_key
+
 
 def _view_script(page: str) -> None:
     """The script AppTest runs: ``app.views.<page>.main()``."""
@@ -18,8 +20,13 @@ def _view_script(page: str) -> None:
     importlib.import_module(f"app.views.{page}").main()
 
 
-def open_page(page: str, query: dict[str, str] | None = None, timeout: float = 120) -> AppTest:
-    """An AppTest of view ``page`` (``app/views/<page>.py``) with ``query`` as its URL query, not yet run."""
+def open_page(page: str, query: dict[str, str] | None = None, timeout: float = 120, drawn: bool = True) -> AppTest:
+    """An AppTest of view ``page`` (``app/views/<page>.py``) with ``query`` as its URL query, not yet run.
+
+    ``drawn``: the session's browser has drawn the page's first screen (``app.first_paint``), as a
+    browser has by the run after its first; False runs the page as a session's very first run does."""
     at = AppTest.from_function(_view_script, args=(page,), default_timeout=timeout)
     at.query_params.update(query or {})
+    if drawn:
+        at.session_state[drawn_key(page)] = True
     return at

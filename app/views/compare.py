@@ -23,6 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from app.charts import COLORS, block_bars, preset_scatter, short_title, stage_bars_html
+from app.first_paint import first_screen_drawn
 from app.sync import set_widget
 from app.widgets import (
     get_analysis,
@@ -513,6 +514,8 @@ def main() -> None:
         totals_section(labels, summaries)
         shortcut_section(analyses)
         stages_section(labels, choices, analyses)
+    if not first_screen_drawn("compare"):  # the panel's drawings and the charts load big libraries: after
+        return
     st.divider()
     classic_panel_section()
     if analyses is not None and summaries is not None:

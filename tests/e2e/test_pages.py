@@ -9,6 +9,7 @@ Every case must pass: ``KNOWN`` lists none. A failure message lists each offende
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -108,15 +109,18 @@ def test_the_main_visual_starts_in_the_top_60_percent(browser, warm_server, page
 # -- the presentation size -------------------------------------------------------------------------
 
 
+#: A tick label of the page's first Plotly chart (Compare's block bars label only their y axis).
+TICK = ".js-plotly-plot .xtick text, .js-plotly-plot .ytick text"
 FONTS_JS = """() => {
   const size = s => { const e = document.querySelector(s); return e ? parseFloat(getComputedStyle(e).fontSize) : null; };
-  const tick = document.querySelector('.js-plotly-plot .xtick text');
+  const tick = document.querySelector(TICK);
   return {
     body: size("[data-testid='stMain'] [data-testid='stMarkdownContainer'] p"),
     label: size("[data-testid='stMain'] [data-testid='stWidgetLabel'] p"),
     chart: tick ? parseFloat(tick.style.fontSize) : null,
+    bars: size(".stage-bars"),
   };
-}"""
+}""".replace("TICK", json.dumps(TICK))
 
 
 @pytest.mark.parametrize("page_path", ["compare", "receptive-field"])
@@ -126,18 +130,20 @@ def test_presentation_size_makes_body_text_20px_and_charts_alike(browser: Browse
     with tab(browser, (1920, 1080)) as (_, page):
         page.goto(f"{warm_server}/{page_path}")
         settle(page)
-        page.locator(".js-plotly-plot .xtick text").first.wait_for()
+        page.locator(TICK).first.wait_for()
         plain = page.evaluate(FONTS_JS)
         page.get_by_test_id("stSidebar").get_by_text("Presentation size").click()
         settle(page)
         expect(page).to_have_url(re.compile(r"present=1"))
         page.wait_for_function(
-            f"() => parseFloat(document.querySelector('.js-plotly-plot .xtick text')?.style.fontSize) === {PRESENTATION_FONT_SIZE}"
+            f"() => parseFloat(document.querySelector({TICK!r})?.style.fontSize) === {PRESENTATION_FONT_SIZE}"
         )
         big = page.evaluate(FONTS_JS)
         assert plain["chart"] == FONT_SIZE and big["chart"] == PRESENTATION_FONT_SIZE
         assert plain["body"] < 20 <= big["body"], (plain, big)
         assert big["label"] >= 20
+        if page_path == "compare":  # the HTML stage bars grow with the text
+            assert plain["bars"] < 20 <= big["bars"], (plain, big)
         # the toggle stays on in another page, and in the link
         page.get_by_test_id("stSidebarNav").get_by_text("Architecture explorer").click()
         settle(page)

@@ -1,0 +1,62 @@
+"""The first screen before the heavy charts: a page draws its top, the browser says it has, then the rest.
+
+A Streamlit page sends its elements in order, but the browser does not always draw them in order: a
+Plotly chart (a 4.7 MB library) or a Graphviz chart anywhere on the page makes the browser fetch and
+start that library as soon as the chart's element arrives, and while it starts (seconds on a first
+visit, on this project's 2-core machine) nothing else is drawn, the numbers at the top included.
+``benchmarks/bench_pages.py`` saw Compare's totals wait from about 2.5 s to 6–7 s that way.
+
+``first_screen_drawn(page)`` is False on a session's first run of ``page``: it mounts an invisible
+``st.components.v2`` component (inline JavaScript, nothing fetched) that, once the browser has put
+the elements above it on the screen (the next animation frame after its mount), sends one trigger;
+the page stops there. The trigger's callback records it in the session, and the rerun it causes
+finds ``first_screen_drawn`` True and draws everything. Later runs of the page in the session draw
+everything at once (the libraries are loaded by then).
+
+AppTest has no browser to send the trigger: ``scripts/appview.open_page`` marks every page drawn
+unless asked not to, as a browser would after its first screen.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+JS = """
+export default function (component) {
+  const { data, setTriggerValue } = component;
+  if (data.drawn) return;
+  let sent = false;
+  const send = () => { if (!sent) { sent = true; setTriggerValue("drawn", true); } };
+  // Mounted means the elements above are in the DOM; the frame after the next is on the screen. A
+  // background tab has no frames: a timer sends it anyway.
+  requestAnimationFrame(() => requestAnimationFrame(send));
+  setTimeout(send, 500);
+}
+"""
+
+
+def drawn_key(page: str) -> str:
+    """The session-state key that says ``page`` (a module of ``app/views``) has had its first screen drawn."""
+    return f"_first_screen_drawn_{page}"
+
+
+@functools.cache
+def _component() -> Callable[..., Any]:
+    return st.components.v2.component("first_screen", js=JS, isolate_styles=True)
+
+
+def first_screen_drawn(page: str) -> bool:
+    """Whether the browser has drawn ``page``'s first screen in this session; if not, ask it to say so."""
+    key = drawn_key(page)
+    if st.session_state.get(key):
+        return True
+
+    def mark() -> None:
+        st.session_state[key] = True
+
+    _component()(key=f"first_screen_{page}", data={"drawn": False}, on_drawn_change=mark, height=0)
+    return False
