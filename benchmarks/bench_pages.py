@@ -13,10 +13,11 @@ first ``AppTest.run()``. Two kinds of fresh process:
   work with every cache empty. The issue's budget (Compare's first script run ≤ 1.0 s) is this one.
 
 The baseline is a no-op page (a title and a select box) timed the same way in the same kind of
-process. Browser side: one ``streamlit run`` server on 127.0.0.1, warmed by one explorer load; each
-page opened in a new Chromium tab at 1280×800 (its first visit on this server, then a second one),
-timed from navigation to its main visual (``scripts/layout.MAIN_VISUAL``) drawn, and to its first
-chart where it has one (``FIRST_CHART``); the baseline is a no-op page on its own server. Timing on a shared
+process. Browser side: one app server on 127.0.0.1 (``scripts/harness``: `python -m app.serve`),
+warmed by one explorer load; each page opened in a new Chromium tab at 1280×800 (its first visit on
+this server, then a second one), timed from navigation to its main visual
+(``scripts/layout.MAIN_VISUAL``) drawn, and to its first chart where it has one
+(``scripts/layout.FIRST_CHART``); the baseline is a no-op page on its own server. Timing on a shared
 machine is noisy: read the ratios.
 """
 
@@ -48,9 +49,6 @@ arch = st.selectbox("Preset", ["resnet50", "resnet18"], key="arch")
 st.title(arch)
 """
 BUDGET_S = {"compare": 1.0}
-#: Pages whose first screen has a chart, and what that chart is: the time to it is printed too.
-#: Compare's stage bars are HTML (drawn with the totals); the receptive field's growth curve is Plotly.
-FIRST_CHART = {"compare": "[data-testid='stage-bars']", "receptive-field": ".js-plotly-plot .main-svg"}
 
 
 # -- server side: one fresh process per measurement --------------------------------------------------
@@ -135,7 +133,7 @@ def browser_side(pages: list[str]) -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     from scripts.harness import chromium, streamlit_server, warm_up
-    from scripts.layout import MAIN_VISUAL
+    from scripts.layout import FIRST_CHART, MAIN_VISUAL
 
     print("== first visual in Chromium (1280×800), a new tab per load")
     noop_dir = Path(tempfile.mkdtemp())

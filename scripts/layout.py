@@ -55,6 +55,9 @@ MAIN_VISUAL = {
     "live": "[data-testid='live-shape-flow'], [data-testid='stImage'], [data-testid='stPlotlyChart']",
     "explainer": ".st-key-ex_lead_visual, [data-testid='stGraphVizChart'], [data-testid='resnet-diagram']",
 }
+#: Pages whose first screen has a chart, and that chart (the benchmarks time it): Compare's stage bars
+#: are HTML, drawn with the totals; the receptive field's growth curve is Plotly.
+FIRST_CHART = {"compare": "[data-testid='stage-bars']", "receptive-field": ".js-plotly-plot .main-svg"}
 
 
 @dataclass(frozen=True)
