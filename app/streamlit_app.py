@@ -37,7 +37,7 @@ sync.begin_run()
 #: never below 18 px; the sidebar widens with it so its labels keep their room.
 PRESENTATION_CSS = """<style>
 html { font-size: max(20px, 1.2vw); }
-[data-testid='stSidebar'][aria-expanded='true'] { min-width: max(300px, 19vw); max-width: max(300px, 19vw); }
+[data-testid='stSidebar'][data-collapsed='false'] { min-width: max(300px, 19vw); max-width: max(300px, 19vw); }
 </style>"""
 
 #: (view, title, icon, url_path); every page's state lives in its URL's query parameters.

@@ -92,6 +92,7 @@ METRICS: tuple[Metric, ...] = (
 )
 
 TABLE_CSS = """<style>
+.cmp-scroll { overflow-x: auto; }
 .cmp-totals { border-collapse: collapse; width: 100%; font-size: 1.25rem; font-variant-numeric: tabular-nums; }
 .cmp-totals th, .cmp-totals td { padding: 0.35em 0.7em; border-bottom: 1px solid rgba(128, 128, 128, 0.3); }
 .cmp-totals thead th { text-align: right; vertical-align: bottom; font-size: 0.8em; }
@@ -240,7 +241,7 @@ def pairs_bar() -> None:
 def architecture_row(i: int, default_arch: str) -> Selection:
     """Row ``i``: its letter, a preset select, the "Edit" popover with the whole editor, and what is shown."""
     prefix = PREFIXES[i]
-    badge, preset_col, edit_col, info_col = st.columns([0.25, 1.6, 0.9, 3.6], vertical_alignment="center")
+    badge, preset_col, edit_col, info_col = st.columns([0.25, 1.7, 1.1, 3.3], vertical_alignment="center")
     with edit_col, st.popover("Edit", icon=":material/tune:", width="stretch", help="Every field of the spec."):
         choice = spec_editor(prefix, sidebar=False, default_arch=default_arch, title=f"{LETTERS[i]}: every field")
     key = f"cmp_{prefix}preset"
@@ -289,7 +290,8 @@ def analyses_of(labels: list[str], choices: list[Selection]) -> list[Analysis] |
 
 
 def totals_section(labels: list[str], summaries: list[Summary]) -> None:
-    st.html(TABLE_CSS + totals_html(labels, summaries))
+    # On a narrow window (presentation size, sidebar open) the table scrolls sideways instead of being cut.
+    st.html(TABLE_CSS + f'<div class="cmp-scroll">{totals_html(labels, summaries)}</div>')
     inputs = " · ".join(f"{lab[0]} at {size_text(s.input_hw)}" for lab, s in zip(labels, summaries, strict=True))
     left, right = st.columns([4, 1], vertical_alignment="center")
     left.caption(
