@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/tasks.py [--root DIR] [--size 1280x800] [--json FILE]
 
 ``--root`` is any checkout of this app (default: this one); its own ``.venv/bin/python`` serves it
-(``streamlit run app/streamlit_app.py`` on 127.0.0.1, through ``scripts/harness.py``), so the same script
+(on 127.0.0.1 through ``scripts/harness.py``: `python -m app.serve` where the checkout has it), so the same script
 times the app before and after a change. The browser is Debian's Chromium (``CHROMIUM=`` picks
 another) driven by this interpreter's Playwright. The server is warmed by one load of the explorer (torch's import and first
 trace are not a task's); then each task starts in a new tab at the app's root URL, as a visitor would.
