@@ -8,10 +8,9 @@ visit, on this project's 2-core machine) nothing else is drawn, the numbers at t
 
 ``first_screen_drawn(page)`` is False on a session's first run of ``page``: it mounts an invisible
 ``st.components.v2`` component (inline JavaScript, nothing fetched) that, once the browser has put
-the elements above it on the screen (the next animation frame after its mount), sends one trigger;
-the page stops there. The trigger's callback records it in the session, and the rerun it causes
-finds ``first_screen_drawn`` True and draws everything. Later runs of the page in the session draw
-everything at once (the libraries are loaded by then).
+the elements above it on the screen (the frame after its mount), sends one trigger; the page stops
+there. The trigger causes a rerun, which draws everything, as does every later run of the page in
+the session (the libraries are loaded by then).
 
 AppTest has no browser to send the trigger: ``scripts/appview.open_page`` marks every page drawn
 unless asked not to, as a browser would after its first screen.
@@ -50,13 +49,13 @@ def _component() -> Callable[..., Any]:
 
 
 def first_screen_drawn(page: str) -> bool:
-    """Whether the browser has drawn ``page``'s first screen in this session; if not, ask it to say so."""
+    """Whether the browser has drawn ``page``'s first screen in this session; if not, ask it to say so.
+
+    Only the session's first run of the page is ever cut short: any later run (the report's, or a click
+    made before the report came) draws everything, so a browser that never reports costs nothing."""
     key = drawn_key(page)
     if st.session_state.get(key):
         return True
-
-    def mark() -> None:
-        st.session_state[key] = True
-
-    _component()(key=f"first_screen_{page}", data={"drawn": False}, on_drawn_change=mark, height=0)
+    st.session_state[key] = True  # the next run draws everything, whatever the browser says
+    _component()(key=f"first_screen_{page}", data={"drawn": False}, on_drawn_change=lambda: None, height=0)
     return False
