@@ -128,3 +128,29 @@ def test_the_network_follows_you_across_pages_and_back(page: Page, warm_server: 
     query = parse_qs(urlparse(page.url).query)
     assert query["arch"] == ["resnet34"] and query["level"] == ["layer"]
     no_error_on(page)
+
+
+def test_the_default_live_timing_run_shows_its_progress_then_its_numbers(page: Page, warm_server: str):
+    """Live's default timing run, as a visitor starts it: the Timing tab, then the primary button. A
+    progress bar with a Cancel button while it runs, then the median latency, whose tooltip names the
+    timed passes (at least MIN_TIMED, chosen by the time budget). How long it takes is measured by
+    benchmarks/bench_live.py, not asserted here."""
+    from resnet_core.runtime import MIN_TIMED
+
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{warm_server}/live")
+    settle(page)
+    page.get_by_role("tab", name="Timing").click()
+    page.get_by_role("button", name=re.compile(r"^Time batch \d+$")).click()
+    expect(page.get_by_role("button", name="Cancel")).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stProgress")).to_be_visible()
+    latency = page.get_by_test_id("stMetric").filter(has_text="median latency")
+    expect(latency).to_be_visible(timeout=120_000)
+    expect(page.get_by_role("button", name="Cancel")).to_have_count(0)
+    assert re.fullmatch(r"[\d.,]+ (ms|s)", latency.get_by_test_id("stMetricValue").inner_text().strip())
+    latency.get_by_test_id("stTooltipIcon").hover()
+    tip = page.get_by_test_id("stTooltipContent").first
+    expect(tip).to_be_visible()
+    passes = int(re.search(r"over ([\d,]+) timed passes", tip.inner_text()).group(1).replace(",", ""))
+    assert passes >= MIN_TIMED
+    no_error_on(page)
