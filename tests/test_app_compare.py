@@ -15,7 +15,7 @@ from resnet_core import PRESETS, analyze, build, default_input_size
 from resnet_core.compare import Summary, classic_pairs, classic_panel, stage_split
 from resnet_core.units import byte_size, count
 from scripts.appview import open_page
-from tests.apptest import no_exceptions, run_page
+from tests.apptest import diagram_views, no_exceptions, run_page
 from tests.apptest import plotly_figure as figure
 
 
@@ -101,9 +101,9 @@ def test_bottleneck_panel_draws_both_blocks_and_counts_them(default_page):
     bars = figure(default_page, "cmp_block_bars")["data"]
     assert bars[0]["x"] == [b.params for b in blocks] and bars[1]["x"] == [b.macs for b in blocks]
     assert bars[0]["text"][:2] == ["69.6 k", "1.18 M"]  # the bottleneck against two 3×3 convs at 256-d
-    drawings = default_page.get("graphviz_chart")
+    drawings = [d["svg"] or d["dot"] for d in diagram_views(default_page)]  # SVG where `dot` is installed
     assert len(drawings) == 2
-    assert "1×1 conv, 64" in drawings[0].proto.spec and "3×3 conv, 256" in drawings[1].proto.spec
+    assert "1×1 conv, 64" in drawings[0] and "3×3 conv, 256" in drawings[1]
     code = " ".join(c.value for c in default_page.code)
     for block in blocks:
         assert block.params_arithmetic() in code and block.macs_arithmetic() in code
@@ -160,10 +160,10 @@ def test_a_session_s_first_run_draws_the_first_screen_then_the_rest_once_the_bro
     )
     reporter = [e for e in at.get("bidi_component") if e.proto.component_name.endswith("first_screen")]
     assert len(reporter) == 1
-    assert not at.get("graphviz_chart") and not at.get("plotly_chart")
+    assert not diagram_views(at) and not at.get("plotly_chart")
     assert not [h for h in at.subheader if "bottleneck" in h.value]
     no_exceptions(at.run())  # the rerun the browser's report causes (or any click)
-    assert len(at.get("graphviz_chart")) == 2 and figure(at, "cmp_block_bars")
+    assert len(diagram_views(at)) == 2 and figure(at, "cmp_block_bars")
     assert not [e for e in at.get("bidi_component") if e.proto.component_name.endswith("first_screen")]
 
 

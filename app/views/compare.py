@@ -23,6 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from app.charts import COLORS, block_bars, preset_scatter, short_title, stage_bars_html
+from app.components.diagram_view import diagram_view
 from app.first_paint import first_screen_drawn
 from app.sync import set_widget
 from app.widgets import (
@@ -52,7 +53,7 @@ from resnet_core.compare import (
     shortcut_costs,
     stage_split,
 )
-from resnet_core.diagram import block_figure
+from resnet_core.diagram import DiagramOptions, block_figure, figure_details, node_details
 from resnet_core.selection import Selection, to_query
 from resnet_core.spec import MAX_WIDTH
 from resnet_core.units import byte_size, count, size_text
@@ -461,10 +462,20 @@ def panel_controls() -> tuple[int, int]:
 
 
 def block_drawing(design: str, width: int, map_size: int, title: str) -> None:
-    """One design drawn op by op from the analysis of ``panel_network`` (BatchNorm and ReLU left out)."""
+    """One design drawn op by op from the analysis of ``panel_network`` (BatchNorm left out), in the
+    diagram view the explainer uses: laid out by ``dot`` on the server where it is installed (the
+    labels at the sizes the layout was made for), each box's numbers on hover, zoom and fullscreen."""
     a = get_analysis(panel_network(design, width), map_size)
     st.markdown(f"**{title}**")
-    st.graphviz_chart(block_figure(a, PANEL_BLOCK, compact=True), width="stretch")
+    kind = next(b.shortcut for b in a.blocks if b.name == PANEL_BLOCK)
+    legend = [item for item in node_details(a, DiagramOptions(level="stage")).legend() if item[1] == kind]
+    diagram_view(
+        dot=block_figure(a, PANEL_BLOCK, compact=True),
+        key=f"cmp_block_{design}",
+        nodes=figure_details(a, PANEL_BLOCK, compact=True),
+        legend=legend,
+        selectable=False,
+    )
 
 
 def classic_panel_section() -> None:
