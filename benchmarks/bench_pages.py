@@ -12,6 +12,10 @@ first ``AppTest.run()``. Two kinds of fresh process:
 * **torch warm**: one tiny, unrelated network was traced first, so the first run holds the page's own
   work with every cache empty. The issue's budget (Compare's first script run ≤ 1.0 s) is this one.
 
+Each first run is a session's very first run of the page (``open_page(..., drawn=False)``): Compare
+stops after its totals and stage bars there (``app/first_paint.py``); the rerun that draws the rest
+is timed too ("then the rest").
+
 The baseline is a no-op page (a title and a select box) timed the same way in the same kind of
 process. Browser side: one app server on 127.0.0.1 (``scripts/harness``: `python -m app.serve`),
 warmed by one explorer load; each page opened in a new Chromium tab at 1280×800 (its first visit on
@@ -58,6 +62,7 @@ def child(page: str, warm_torch: bool) -> None:
     """In a fresh process: import the page, optionally warm torch, time the first script run; print JSON."""
     from streamlit.testing.v1 import AppTest
 
+    from app.first_paint import drawn_key
     from scripts.appview import open_page
 
     if page != NOOP:
@@ -74,15 +79,22 @@ def child(page: str, warm_torch: bool) -> None:
         path.write_text(NOOP_SCRIPT)
         at = AppTest.from_file(str(path), default_timeout=600)
     else:
-        at = open_page(PAGES[page], timeout=600)
+        at = open_page(PAGES[page], timeout=600, drawn=False)  # a session's very first run
     t = time.perf_counter()
     at.run()
     seconds = time.perf_counter() - t
+    rest = None
+    if page != NOOP and drawn_key(PAGES[page]) in at.session_state:
+        # The page stopped after its first screen (app/first_paint.py): the rerun the browser's report
+        # causes draws the rest; timed too.
+        t = time.perf_counter()
+        at.run()
+        rest = time.perf_counter() - t
     errors = [e.value for e in at.exception]
-    print(json.dumps({"page": page, "seconds": seconds, "errors": errors}))
+    print(json.dumps({"page": page, "seconds": seconds, "rest": rest, "errors": errors}))
 
 
-def first_run(page: str, warm_torch: bool) -> float:
+def first_run(page: str, warm_torch: bool) -> tuple[float, float | None]:
     argv = [sys.executable, __file__, "--child", page] + (["--warm-torch"] if warm_torch else [])
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -91,21 +103,28 @@ def first_run(page: str, warm_torch: bool) -> float:
     result = json.loads(lines[-1])
     if result["errors"]:
         raise RuntimeError(f"{page}: the page raised {result['errors']}")
-    return result["seconds"]
+    return result["seconds"], result["rest"]
 
 
 def server_side(pages: list[str], reps: int) -> None:
     print(f"== first script run (AppTest) in a fresh process, median of {reps}")
-    print(f"{'page':17} {'cold process':>13} {'torch warm':>11} {'/ no-op':>8}  budget")
+    print(f"{'page':17} {'cold process':>13} {'torch warm':>11} {'/ no-op':>8} {'then the rest':>14}  budget")
     rows = {}
     for page in [NOOP, *pages]:
-        cold = statistics.median(first_run(page, False) for _ in range(reps))
-        warm = statistics.median(first_run(page, True) for _ in range(reps))
+        cold = statistics.median(first_run(page, False)[0] for _ in range(reps))
+        warm_runs = [first_run(page, True) for _ in range(reps)]
+        warm = statistics.median(r[0] for r in warm_runs)
+        rests = [r[1] for r in warm_runs if r[1] is not None]
+        rest = f"{statistics.median(rests):>12.2f} s" if rests else f"{'—':>14}"
         rows[page] = (cold, warm)
         base = rows[NOOP][1]
         budget = BUDGET_S.get(page)
         verdict = "" if budget is None else f"≤ {budget:.1f} s (torch warm): {'OK' if warm <= budget else 'MISSED'}"
-        print(f"{page:17} {cold:>11.2f} s {warm:>9.2f} s {warm / base:>7.1f}×  {verdict}")
+        print(f"{page:17} {cold:>11.2f} s {warm:>9.2f} s {warm / base:>7.1f}× {rest}  {verdict}")
+    print(
+        "'then the rest': a page that stops after its first screen (app/first_paint.py) draws the rest in the "
+        "rerun the browser's report causes; that rerun, torch warm."
+    )
 
 
 # -- browser side -------------------------------------------------------------------------------
