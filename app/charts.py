@@ -1,12 +1,14 @@
-"""The app's Plotly charts: builders that take numbers already computed and return a figure.
+"""The app's charts: builders that take numbers already computed and return a Plotly figure, and one
+HTML chart (``stage_bars_html``, Compare's per-stage bars, drawn with the page's text, no Plotly).
 
-Every chart goes through ``readable(fig, height)``: one font size (``font_size()``) for axes, ticks,
+Every Plotly chart goes through ``readable(fig, height)``: one font size (``font_size()``) for axes, ticks,
 legends and labels, large enough for a projector (Streamlit's theme would otherwise shrink the
 axes' text). That size is ``FONT_SIZE``, or ``PRESENTATION_FONT_SIZE`` while the presentation size
 is on (``use_presentation_size``, set by ``app/streamlit_app.py`` at the start of every run), so
 every page's charts grow together. Numbers in hover labels are the one human format
 (``resnet_core.units``: 25.6 M, 4.09 G) with the exact count beside it. No Streamlit here; the
-views draw the figures with ``st.plotly_chart``.
+views draw the figures with ``st.plotly_chart`` (and the HTML with ``st.html``; its sizes are in rem,
+so the presentation size scales it with the text).
 """
 
 from __future__ import annotations

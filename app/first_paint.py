@@ -26,8 +26,7 @@ import streamlit as st
 
 JS = """
 export default function (component) {
-  const { data, setTriggerValue } = component;
-  if (data.drawn) return;
+  const { setTriggerValue } = component;
   let sent = false;
   const send = () => { if (!sent) { sent = true; setTriggerValue("drawn", true); } };
   // Mounted means the elements above are in the DOM; the frame after the next is on the screen. A
@@ -39,7 +38,8 @@ export default function (component) {
 
 
 def drawn_key(page: str) -> str:
-    """The session-state key that says ``page`` (a module of ``app/views``) has had its first screen drawn."""
+    """The session-state key that says this session has run ``page`` (a module of ``app/views``) once,
+    so its runs from now on draw everything."""
     return f"_first_screen_drawn_{page}"
 
 
@@ -52,10 +52,14 @@ def first_screen_drawn(page: str) -> bool:
     """Whether the browser has drawn ``page``'s first screen in this session; if not, ask it to say so.
 
     Only the session's first run of the page is ever cut short: any later run (the report's, or a click
-    made before the report came) draws everything, so a browser that never reports costs nothing."""
+    made before the report came) draws everything. A browser that never reports (its script blocked)
+    shows the first screen and the caller's note that the rest follows, until the visitor's next click.
+
+    The report can interrupt the first run before ``app.sync.finish_run`` draws its marker; that is
+    the case ``sync.begin_run`` already handles (a run that never reached the browser)."""
     key = drawn_key(page)
     if st.session_state.get(key):
         return True
     st.session_state[key] = True  # the next run draws everything, whatever the browser says
-    _component()(key=f"first_screen_{page}", data={"drawn": False}, on_drawn_change=lambda: None, height=0)
+    _component()(key=f"first_screen_{page}", data={}, on_drawn_change=lambda: None, height=0)
     return False

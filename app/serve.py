@@ -27,8 +27,10 @@ def warm_up() -> float:
     """Import torch and trace one tiny network on the meta device; return the seconds it took.
 
     Only torch and ``resnet_core``: the pages themselves are imported by the first script run, inside
-    Streamlit's runtime (their ``st.cache_data`` decorators want it), and Streamlit is imported before
-    this thread starts, so no module is imported by two threads at once."""
+    Streamlit's runtime (their ``st.cache_data`` decorators want it), and Streamlit (with pandas and
+    plotly) is imported before this thread starts. A visitor who comes within the warm-up's seconds
+    imports torch on the script thread beside it; Python's per-module import locks make the one wait
+    for the other. (Importing the pages here too crashed plotly on a half-imported pandas.)"""
     t = time.perf_counter()
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
@@ -55,7 +57,8 @@ def _warm_up_logged() -> None:
 def main(argv: list[str]) -> int:
     from streamlit.web import cli  # first, whole, on this thread (see warm_up)
 
-    # Not a daemon: a daemon thread still inside torch when the interpreter exits aborts the process.
+    # Not a daemon: a daemon thread still inside torch when the interpreter exits aborts the process. So a
+    # server stopped (or failing to start) within the warm-up's seconds exits when the warm-up ends.
     threading.Thread(target=_warm_up_logged, name="warm-up", daemon=False).start()
     return cli.main(["run", str(SCRIPT), *argv], prog_name="streamlit", standalone_mode=True)
 

@@ -297,7 +297,8 @@ TASKS: list[tuple[str, Callable[[User], None]]] = [
 
 @contextmanager
 def server(root: Path) -> Iterator[str]:
-    """``streamlit run`` of checkout ``root`` by its own venv's Python (this one's if it has none)."""
+    """The app of checkout ``root`` (``scripts/harness``: `python -m app.serve` where the checkout has it)
+    served by its own venv's Python (this one's if it has none)."""
     from scripts.harness import streamlit_server
 
     python = root / ".venv" / "bin" / "python"

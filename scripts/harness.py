@@ -65,7 +65,8 @@ def chromium_path() -> str:
 def streamlit_server(
     log_dir: Path | None = None, script: str = APP_SCRIPT, root: Path = ROOT, python: str | None = None
 ) -> Iterator[str]:
-    """Run `streamlit run <script>` on 127.0.0.1; yield its base URL once healthy; stop it.
+    """Serve ``script`` on 127.0.0.1 (the app through `python -m app.serve`, another script with
+    `streamlit run`); yield its base URL once healthy; stop it.
 
     ``root`` is the checkout to serve (its working directory) and ``python`` the interpreter that
     serves it (default: this one), so a benchmark can serve another checkout with its own venv."""

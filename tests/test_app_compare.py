@@ -155,13 +155,12 @@ def test_a_session_s_first_run_draws_the_first_screen_then_the_rest_once_the_bro
     the next run (the report's, or any other) draws the panel and its charts."""
     at = no_exceptions(open_page("compare", drawn=False).run())
     assert [e for e in at.get("html") if 'data-testid="stage-bars"' in e.proto.body]
-    assert totals(at)["Parameters"][0][0] == count(
-        PRESETS["resnet18"] and analyze(PRESETS["resnet18"], 224).totals.params
-    )
+    assert totals(at)["Parameters"][0][0] == count(analyze(PRESETS["resnet18"], 224).totals.params)
     reporter = [e for e in at.get("bidi_component") if e.proto.component_name.endswith("first_screen")]
     assert len(reporter) == 1
     assert not diagram_views(at) and not at.get("plotly_chart")
     assert not [h for h in at.subheader if "bottleneck" in h.value]
+    assert [c for c in at.caption if "follow in a moment" in c.value]  # says more is coming
     no_exceptions(at.run())  # the rerun the browser's report causes (or any click)
     assert len(diagram_views(at)) == 2 and figure(at, "cmp_block_bars")
     assert not [e for e in at.get("bidi_component") if e.proto.component_name.endswith("first_screen")]

@@ -462,7 +462,8 @@ def panel_controls() -> tuple[int, int]:
 
 
 def block_drawing(design: str, width: int, map_size: int, title: str) -> None:
-    """One design drawn op by op from the analysis of ``panel_network`` (BatchNorm left out), in the
+    """One design drawn op by op from the analysis of ``panel_network`` (BatchNorm and every ReLU but
+    the last left out, ``block_figure(compact=True)``), in the
     diagram view the explainer uses: laid out by ``dot`` on the server where it is installed (the
     labels at the sizes the layout was made for), each box's numbers on hover, zoom and fullscreen."""
     a = get_analysis(panel_network(design, width), map_size)
@@ -528,6 +529,7 @@ def main() -> None:
         shortcut_section(analyses)
         stages_section(labels, choices, analyses)
     if not first_screen_drawn("compare"):  # the panel's drawings and the charts load big libraries: after
+        st.caption("The bottleneck panel and the family scatter follow in a moment…")
         return
     st.divider()
     classic_panel_section()

@@ -115,7 +115,11 @@ def step_by(delta: int) -> None:
     """Next / Previous: one step on from the step the URL holds *now*, not from the step of the run that
     drew the button. A press while a slow step is still being drawn (before its buttons are) runs the
     callback the previous step's run registered; with that run's target the press would change nothing
-    and be lost, and two quick presses would move one step."""
+    and be lost, and two quick presses would move one step.
+
+    "Now" is the URL the browser sent with the press (Streamlit rebuilds ``st.query_params`` from it
+    before callbacks run): a second press made before the browser has even received the first one's
+    new URL (a network round trip, not a slow drawing) still counts from the old step."""
     total = len(steps())
     n, _ = requested_step(total)
     go_to_step(min(max(n + delta, 1), total))
